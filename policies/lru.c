@@ -1,0 +1,150 @@
+/* lru: exact least-recently-used replacement. It needs every reference
+ * (POLICY_WANTS_EVERY_ACCESS): a guest OS or a VMM only sees accessed bits, so
+ * at the VMM level it is an oracle; policy_lru_oracle is the same code under
+ * the name and flag that say so.
+ *
+ * Data structure: an intrusive circular doubly linked list over frame numbers,
+ * an array node[] of nframes+1 {prev, next} pairs of uint32, entry nframes
+ * being the sentinel. node[sentinel].next is the least recently used frame
+ * (the next victim), node[sentinel].prev the most recently used. 8 bytes per
+ * frame.
+ *
+ * Invariant: frame f is tracked iff node[f].next != LRU_OFF; the tracked
+ * frames are exactly the list hanging off the sentinel, ordered by last
+ * reference (insert counts as a reference); n is their number. touch() is a
+ * constant-time unlink and relink at the MRU end, with no allocation: it is
+ * on the hit path.
+ */
+#include "policies/policy.h"
+
+#include <assert.h>
+
+#include "sim/mem.h"
+
+#define LRU_OFF UINT32_MAX /* node[].next of an untracked frame */
+
+/* prev and next side by side: one cache line per frame touched. */
+struct lru_node {
+    uint32_t prev, next;
+};
+
+struct lru {
+    uint32_t nframes; /* also the sentinel's index */
+    uint32_t n;       /* tracked frames */
+    struct lru_node *node; /* nframes+1 entries, the last the sentinel */
+};
+
+static size_t nodes_bytes(uint32_t nframes)
+{
+    return ((size_t)nframes + 1) * sizeof(struct lru_node);
+}
+
+static void lru_destroy(void *self)
+{
+    struct lru *l = self;
+    if (!l)
+        return;
+    mem_free(l->node, nodes_bytes(l->nframes));
+    mem_free(l, sizeof(*l));
+}
+
+static void *lru_create(const struct policy_args *args, uint32_t nframes)
+{
+    if (nframes >= LRU_OFF - 1)
+        return NULL;
+    struct lru *l = mem_calloc(1, sizeof(*l));
+    if (!l)
+        return NULL;
+    l->nframes = nframes;
+    l->node = mem_alloc(nodes_bytes(nframes));
+    if (!l->node) {
+        lru_destroy(l);
+        return NULL;
+    }
+    for (uint32_t f = 0; f < nframes; f++)
+        l->node[f].next = LRU_OFF;
+    l->node[nframes].prev = l->node[nframes].next = nframes;
+    return l;
+}
+
+static void lru_insert(void *self, uint32_t f)
+{
+    struct lru *l = self;
+    uint32_t s = l->nframes, last = l->node[s].prev;
+    assert(f < l->nframes && l->node[f].next == LRU_OFF);
+    l->node[f].prev = last;
+    l->node[f].next = s;
+    l->node[last].next = f;
+    l->node[s].prev = f;
+    l->n++;
+}
+
+static void lru_remove(void *self, uint32_t f)
+{
+    struct lru *l = self;
+    assert(f < l->nframes && l->node[f].next != LRU_OFF);
+    uint32_t p = l->node[f].prev, n = l->node[f].next;
+    l->node[p].next = n;
+    l->node[n].prev = p;
+    l->node[f].next = LRU_OFF;
+    l->n--;
+}
+
+/* Unlink then relink at the MRU end; correct (and branch-free) even when f is
+ * already the MRU frame. */
+static void lru_touch(void *self, uint32_t f)
+{
+    struct lru *l = self;
+    uint32_t s = l->nframes;
+    assert(f < l->nframes && l->node[f].next != LRU_OFF);
+    uint32_t p = l->node[f].prev, n = l->node[f].next;
+    l->node[p].next = n;
+    l->node[n].prev = p;
+    uint32_t last = l->node[s].prev;
+    l->node[f].prev = last;
+    l->node[f].next = s;
+    l->node[last].next = f;
+    l->node[s].prev = f;
+}
+
+static uint32_t lru_victim(void *self, const struct frame_bits *bits)
+{
+    struct lru *l = self;
+    uint32_t f = l->node[l->nframes].next;
+    if (f == l->nframes)
+        return POLICY_NONE;
+    lru_remove(l, f);
+    return f;
+}
+
+static uint32_t lru_count(const void *self)
+{
+    return ((const struct lru *)self)->n;
+}
+
+static size_t lru_footprint(const void *self)
+{
+    return sizeof(struct lru) + nodes_bytes(((const struct lru *)self)->nframes);
+}
+
+#define LRU_OPS                 \
+    .create = lru_create,       \
+    .destroy = lru_destroy,     \
+    .insert = lru_insert,       \
+    .touch = lru_touch,         \
+    .victim = lru_victim,       \
+    .remove = lru_remove,       \
+    .count = lru_count,         \
+    .footprint = lru_footprint
+
+const struct repl_policy policy_lru = {
+    .name = "lru",
+    LRU_OPS,
+    .flags = POLICY_WANTS_EVERY_ACCESS,
+};
+
+const struct repl_policy policy_lru_oracle = {
+    .name = "lru-oracle",
+    LRU_OPS,
+    .flags = POLICY_WANTS_EVERY_ACCESS | POLICY_ORACLE,
+};

@@ -1,0 +1,222 @@
+/* test_guest_qemu: boots the guest kernel (build/guest/kernel.elf, built by
+ * `make -C guest`) under qemu-system-riscv64 virt and compares its console
+ * output, from the kernel's "vmmsim-guest: boot" line on, byte for byte
+ * with tests/golden/guest-console.txt ('\r' removed: OpenSBI's putchar
+ * turns '\n' into "\r\n"). Besides the golden comparison, values that can
+ * be worked out by hand are asserted directly: the FNV-1a of the disk's
+ * sector 0 that this test writes, the forktest status sum, the badread kill
+ * line, the page-leak check, and the page the kernel writes to the disk.
+ * Skipped when QEMU is not installed; a missing kernel image fails unless
+ * VMMSIM_QUICK is set. VMMSIM_GUEST_KERNEL overrides the image path. */
+#include "tests/testutil.h"
+
+#include <check.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define GOLDEN_PATH   "tests/golden/guest-console.txt"
+#define BOOT_LINE     "vmmsim-guest: boot\n"
+#define DISK_BYTES    (1L << 20)
+#define SECTOR        512
+#define QEMU_TIMEOUT  120 /* seconds; a hung guest fails instead of blocking */
+
+static const char *kernel_path(void)
+{
+    const char *k = getenv("VMMSIM_GUEST_KERNEL");
+    return k && *k ? k : "build/guest/kernel.elf";
+}
+
+static int have_qemu(void)
+{
+    return system("command -v qemu-system-riscv64 >/dev/null 2>&1") == 0;
+}
+
+/* Sector 0 of the scratch disk: byte i is i % 251. */
+static uint8_t sector0_byte(int i)
+{
+    return (uint8_t)(i % 251);
+}
+
+static uint32_t fnv1a(const uint8_t *p, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 16777619u;
+    return h;
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    ck_assert_ptr_nonnull(buf);
+    ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+    buf[n] = '\0';
+    fclose(f);
+    if (len)
+        *len = (size_t)n;
+    return buf;
+}
+
+static void make_disk(const char *path)
+{
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    for (long i = 0; i < DISK_BYTES; i++)
+        fputc(i < SECTOR ? sector0_byte((int)i) : 0, f);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+/* Boots the kernel (with the disk image when disk != NULL) and returns the
+ * console text from the boot line on, '\r' removed; the caller frees it. */
+static char *run_guest(const char *dir, const char *disk)
+{
+    char cmd[2048], out[512], drive[700] = "";
+    snprintf(out, sizeof out, "%s/console.txt", dir);
+    if (disk)
+        snprintf(drive, sizeof drive,
+                 "-drive file=%s,if=none,format=raw,id=d0 -device virtio-blk-device,drive=d0",
+                 disk);
+    snprintf(cmd, sizeof cmd,
+             "timeout %d qemu-system-riscv64 -machine virt -bios default -nographic "
+             "-m 128M -smp 1 -kernel %s -global virtio-mmio.force-legacy=false %s "
+             "</dev/null >%s 2>&1",
+             QEMU_TIMEOUT, kernel_path(), drive, out);
+    int rc = system(cmd);
+    char *text = slurp(out, NULL);
+    ck_assert_msg(rc == 0, "qemu exited with %d; output:\n%s", rc, text);
+    char *w = text;
+    for (char *r = text; *r; r++)
+        if (*r != '\r')
+            *w++ = *r;
+    *w = '\0';
+    char *start = strstr(text, BOOT_LINE);
+    ck_assert_msg(start != NULL, "no boot line in output:\n%s", text);
+    memmove(text, start, strlen(start) + 1);
+    return text;
+}
+
+/* Fails at the first differing line, showing both versions. */
+static void assert_same_text(const char *got, const char *want)
+{
+    int line = 1;
+    const char *g = got, *w = want;
+    while (*g && *g == *w) {
+        if (*g == '\n')
+            line++;
+        g++, w++;
+    }
+    if (*g == *w)
+        return;
+    while (g > got && g[-1] != '\n' && w > want && w[-1] != '\n')
+        g--, w--;
+    ck_abort_msg("console differs at line %d:\n  got:  %.*s\n  want: %.*s", line,
+                 (int)strcspn(g, "\n"), g, (int)strcspn(w, "\n"), w);
+}
+
+/* Returns 1 if the test should run, 0 to skip it. */
+static int guest_ready(void)
+{
+    if (!have_qemu())
+        return 0;
+    if (access(kernel_path(), R_OK) != 0) {
+        if (test_quick())
+            return 0;
+        ck_abort_msg("%s missing: run `make -C guest` first", kernel_path());
+    }
+    return 1;
+}
+
+START_TEST(console_matches_golden)
+{
+    if (!guest_ready())
+        return;
+    char dir[] = "/tmp/vmmsim-guest-XXXXXX", disk[64], expect[96];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(disk, sizeof disk, "%s/disk.img", dir);
+    make_disk(disk);
+    char *text = run_guest(dir, disk);
+    char *golden = slurp(GOLDEN_PATH, NULL);
+    assert_same_text(text, golden);
+
+    uint8_t s0[SECTOR];
+    for (int i = 0; i < SECTOR; i++)
+        s0[i] = sector0_byte(i);
+    snprintf(expect, sizeof expect, "disk: sector 0 fnv1a=%x\n", fnv1a(s0, SECTOR));
+    ck_assert_msg(strstr(text, expect), "missing %s", expect);
+    ck_assert_ptr_nonnull(strstr(text, "disk: virtio-blk, 2048 sectors\n"));
+    ck_assert_ptr_nonnull(strstr(text, "disk: sectors 8-15 write/readback ok\n"));
+    /* sum of i % 7 for i < 64: nine full cycles of 21, then 63 % 7 = 0 */
+    ck_assert_ptr_nonnull(strstr(text, "forktest: forks=64 waits=64 status_sum=189 "));
+    ck_assert_ptr_nonnull(strstr(
+        text, "kill: pid 6 (badread) page fault scause=13 stval=0x80200000\n"
+              "init: badread exited with status -1\n"));
+    ck_assert_ptr_nonnull(strstr(text, "init: free pages unchanged\n"));
+    /* systest's shrunk heap page: its image ends at 0x12000 (text page
+     * 0x10000, data page 0x11000), and pid 73 = 1 (init) + 5 programs +
+     * forktest (7) + its 64 children + systest (72) + 1 */
+    ck_assert_ptr_nonnull(strstr(text, "kill: pid 73 (systest) page fault scause=15 stval=0x12000\n"));
+    ck_assert_ptr_nonnull(strstr(text, "systest: 18 of 18 checks passed\n"));
+
+    size_t len;
+    char *img = slurp(disk, &len);
+    ck_assert_uint_eq(len, DISK_BYTES);
+    /* the kernel's self-test page: byte i of sectors 8..15 is i * 13 + 7 */
+    for (int i = 0; i < 8 * SECTOR; i++)
+        ck_assert_uint_eq((uint8_t)img[8 * SECTOR + i], (uint8_t)(i * 13 + 7));
+    for (int i = SECTOR; i < 8 * SECTOR; i++)
+        ck_assert_uint_eq((uint8_t)img[i], 0);
+    free(img);
+    free(golden);
+    free(text);
+    char rm[128];
+    snprintf(rm, sizeof rm, "rm -rf %s", dir);
+    ck_assert_int_eq(system(rm), 0);
+}
+END_TEST
+
+/* Without a disk the kernel says so and everything else is unchanged. */
+START_TEST(console_without_disk)
+{
+    if (test_quick() || !guest_ready())
+        return;
+    char dir[] = "/tmp/vmmsim-guest-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char *text = run_guest(dir, NULL);
+    char *golden = slurp(GOLDEN_PATH, NULL);
+    char *first = strstr(golden, "disk: "), *after = strstr(golden, "programs: ");
+    ck_assert_ptr_nonnull(first);
+    ck_assert_ptr_nonnull(after);
+    size_t head = (size_t)(first - golden);
+    char *want = malloc(strlen(golden) + 16);
+    ck_assert_ptr_nonnull(want);
+    memcpy(want, golden, head);
+    strcpy(want + head, "disk: none\n");
+    strcat(want, after);
+    assert_same_text(text, want);
+    free(want);
+    free(golden);
+    free(text);
+    char rm[128];
+    snprintf(rm, sizeof rm, "rm -rf %s", dir);
+    ck_assert_int_eq(system(rm), 0);
+}
+END_TEST
+
+Suite *suite_guest_qemu(void)
+{
+    Suite *s = suite_create("guest_qemu");
+    TCase *tc = tcase_create("boot");
+    tcase_set_timeout(tc, 2 * QEMU_TIMEOUT);
+    tcase_add_test(tc, console_matches_golden);
+    tcase_add_test(tc, console_without_disk);
+    suite_add_tcase(s, tc);
+    return s;
+}

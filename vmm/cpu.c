@@ -1,0 +1,325 @@
+/* cpu: hart lifecycle, the KVM-style run loop, traps, interrupts and timer.
+ *
+ * cpu_run slices the budget at the next timer deadline, lets cpu_exec run
+ * blocks up to that point and turns the slow paths' CPU_STOP into a filled
+ * struct cpu_exit. cpu_trap is the single funnel for every exception and
+ * interrupt: it either hands the trap to the caller (intercept) or delivers it
+ * architecturally with medeleg/mideleg delegation.
+ *
+ * Invariants: irq_ready == "some interrupt is pending, enabled and would be
+ * taken at the current privilege" after every change of mip, mie, mideleg,
+ * mstatus or privilege; tlb_data/tlb_fetch point at the TLB context of the
+ * effective data/fetch privilege; MTIP mirrors mtime >= mtimecmp at block
+ * boundaries.
+ */
+#include "vmm/cpu.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "sim/mem.h"
+#include "vmm/cpu_internal.h"
+
+#define MISA_RV64IMASU ((2ULL << 62) | (1ULL << 0) | (1ULL << 8) | (1ULL << 12) | \
+                        (1ULL << 18) | (1ULL << 20))
+
+struct cpu *cpu_new(struct phys *phys, uint64_t hartid)
+{
+    struct cpu *c = mem_calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
+    c->tc = cpu_tcache_new();
+    if (!c->tc) {
+        mem_free(c, sizeof(*c));
+        return NULL;
+    }
+    c->phys = phys;
+    c->pc = phys->ram_base;
+    c->priv = CPU_PRIV_M;
+    c->csr.misa = MISA_RV64IMASU;
+    c->csr.mstatus = MSTATUS_UXL | MSTATUS_SXL;
+    c->csr.mhartid = hartid;
+    c->mtimecmp = ~0ULL;
+    cpu_tlb_flush(c);
+    cpu_ctx_update(c);
+    cpu_timer_update(c);
+    return c;
+}
+
+void cpu_free(struct cpu *c)
+{
+    if (!c)
+        return;
+    cpu_tcache_free(c->tc);
+    mem_free(c, sizeof(*c));
+}
+
+void cpu_jc_flush(struct cpu *c)
+{
+    memset(c->jc, 0, sizeof(c->jc));
+}
+
+void cpu_tlb_flush(struct cpu *c)
+{
+    memset(c->tlb, 0xff, sizeof(c->tlb));
+    cpu_jc_flush(c);
+}
+
+void cpu_flush_all(struct cpu *c)
+{
+    cpu_tlb_flush(c);
+    cpu_tcache_flush(c);
+}
+
+static int ctx_of(const struct cpu *c, int priv)
+{
+    if (priv == CPU_PRIV_M || (c->csr.satp >> 60) != SATP_MODE_SV39)
+        return 2;
+    return priv == CPU_PRIV_S ? 1 : 0;
+}
+
+void cpu_ctx_update(struct cpu *c)
+{
+    int dp = c->priv;
+    if (dp == CPU_PRIV_M && (c->csr.mstatus & MSTATUS_MPRV))
+        dp = (int)((c->csr.mstatus & MSTATUS_MPP) >> MSTATUS_MPP_SHIFT);
+    c->tlb_data = &c->tlb[ctx_of(c, dp)];
+    c->tlb_fetch = &c->tlb[ctx_of(c, c->priv)];
+}
+
+/* Interrupts that would be taken now, M-level ones first in the mask. */
+static uint64_t irq_takeable(const struct cpu *c, uint64_t *mlevel)
+{
+    uint64_t pend = c->csr.mip & c->csr.mie;
+    uint64_t m = pend & ~c->csr.mideleg, s = pend & c->csr.mideleg;
+    int mie = c->priv < CPU_PRIV_M || (c->csr.mstatus & MSTATUS_MIE);
+    int sie = c->priv < CPU_PRIV_S || (c->priv == CPU_PRIV_S && (c->csr.mstatus & MSTATUS_SIE));
+    *mlevel = mie ? m : 0;
+    return *mlevel | (sie ? s : 0);
+}
+
+void cpu_irq_update(struct cpu *c)
+{
+    uint64_t m;
+    c->irq_ready = irq_takeable(c, &m) != 0;
+}
+
+static int irq_pick(uint64_t set)
+{
+    static const int prio[] = {CPU_IRQ_MEI, CPU_IRQ_MSI, CPU_IRQ_MTI,
+                               CPU_IRQ_SEI, CPU_IRQ_SSI, CPU_IRQ_STI};
+    for (unsigned i = 0; i < sizeof(prio) / sizeof(prio[0]); i++)
+        if (set & (1ULL << prio[i]))
+            return prio[i];
+    return -1;
+}
+
+int cpu_irq_take(struct cpu *c)
+{
+    uint64_t m;
+    uint64_t all = irq_takeable(c, &m);
+    int n = irq_pick(m ? m : all);
+    if (n < 0) {
+        c->irq_ready = 0;
+        return CPU_OK;
+    }
+    c->cur_insn = 0;
+    return cpu_trap(c, CPU_CAUSE_IRQ | (uint64_t)n, 0);
+}
+
+void cpu_set_priv(struct cpu *c, int priv)
+{
+    c->priv = priv;
+    cpu_ctx_update(c);
+    cpu_irq_update(c);
+}
+
+static uint64_t vector(uint64_t tvec, uint64_t cause)
+{
+    uint64_t base = tvec & ~3ULL;
+    if ((tvec & 1) && (cause & CPU_CAUSE_IRQ))
+        return base + 4 * (cause & 63);
+    return base;
+}
+
+void cpu_raise(struct cpu *c, uint64_t cause, uint64_t tval)
+{
+    uint64_t code = cause & 63, *s = &c->csr.mstatus;
+    uint64_t deleg = (cause & CPU_CAUSE_IRQ) ? c->csr.mideleg : c->csr.medeleg;
+    c->resv_valid = 0;
+    if (c->priv <= CPU_PRIV_S && ((deleg >> code) & 1)) {
+        c->csr.sepc = c->pc;
+        c->csr.scause = cause;
+        c->csr.stval = tval;
+        *s = (*s & ~(MSTATUS_SPIE | MSTATUS_SPP)) | ((*s & MSTATUS_SIE) ? MSTATUS_SPIE : 0) |
+             (c->priv == CPU_PRIV_S ? MSTATUS_SPP : 0);
+        *s &= ~MSTATUS_SIE;
+        c->pc = vector(c->csr.stvec, cause);
+        cpu_set_priv(c, CPU_PRIV_S);
+        return;
+    }
+    c->csr.mepc = c->pc;
+    c->csr.mcause = cause;
+    c->csr.mtval = tval;
+    *s = (*s & ~(MSTATUS_MPIE | MSTATUS_MPP)) | ((*s & MSTATUS_MIE) ? MSTATUS_MPIE : 0) |
+         ((uint64_t)c->priv << MSTATUS_MPP_SHIFT);
+    *s &= ~MSTATUS_MIE;
+    c->pc = vector(c->csr.mtvec, cause);
+    cpu_set_priv(c, CPU_PRIV_M);
+}
+
+int cpu_stop(struct cpu *c, enum cpu_exit_reason why)
+{
+    struct cpu_exit *e = c->exit;
+    e->reason = why;
+    e->pc = c->pc;
+    e->insn = c->cur_insn;
+    e->priv = c->priv;
+    c->n_exits++;
+    return CPU_STOP;
+}
+
+int cpu_trap(struct cpu *c, uint64_t cause, uint64_t tval)
+{
+    uint64_t code = cause & 63;
+    uint64_t mask = (cause & CPU_CAUSE_IRQ) ? c->intercept_irq[c->priv] : c->intercept_exc[c->priv];
+    if ((mask >> code) & 1) {
+        c->exit->cause = cause;
+        c->exit->tval = tval;
+        return cpu_stop(c, CPU_EXIT_TRAP);
+    }
+    cpu_raise(c, cause, tval);
+    return CPU_REDIRECT;
+}
+
+void cpu_set_intercept(struct cpu *c, int priv, uint64_t exc, uint64_t irq)
+{
+    c->intercept_exc[priv & 3] = exc;
+    c->intercept_irq[priv & 3] = irq;
+}
+
+uint64_t cpu_mtime(const struct cpu *c)
+{
+    return c->icount + c->time_off;
+}
+
+void cpu_timer_update(struct cpu *c)
+{
+    uint64_t now = cpu_mtime(c);
+    uint64_t mtip = 1ULL << CPU_IRQ_MTI;
+    uint64_t old = c->csr.mip;
+    if (now >= c->mtimecmp) {
+        c->csr.mip |= mtip;
+        c->timer_at = ~0ULL;
+    } else {
+        c->csr.mip &= ~mtip;
+        c->timer_at = c->icount + (c->mtimecmp - now);
+        if (c->timer_at < c->icount)
+            c->timer_at = ~0ULL;
+    }
+    if (old != c->csr.mip)
+        cpu_irq_update(c);
+}
+
+void cpu_set_mtime(struct cpu *c, uint64_t t)
+{
+    c->time_off = t - c->icount;
+    cpu_timer_update(c);
+}
+
+void cpu_set_mtimecmp(struct cpu *c, uint64_t t)
+{
+    c->mtimecmp = t;
+    cpu_timer_update(c);
+}
+
+void cpu_advance_time(struct cpu *c, uint64_t dt)
+{
+    c->time_off += dt;
+    cpu_timer_update(c);
+}
+
+void cpu_set_irq(struct cpu *c, int irq, int level)
+{
+    uint64_t bit = 1ULL << (irq & 63);
+    c->csr.mip = level ? (c->csr.mip | bit) : (c->csr.mip & ~bit);
+    cpu_irq_update(c);
+}
+
+int cpu_set_htif(struct cpu *c, uint64_t tohost)
+{
+    struct phys *p = c->phys;
+    if (tohost && (!phys_is_ram(p, tohost) || !phys_is_ram(p, tohost + 7)))
+        return -EINVAL;
+    if (c->htif_tohost)
+        p->meta[phys_frame(p, c->htif_tohost)].flags &= (uint8_t)~PHYS_F_WATCH;
+    c->htif_tohost = tohost;
+    if (tohost) {
+        p->meta[phys_frame(p, tohost)].flags |= PHYS_F_WATCH;
+        p->meta[phys_frame(p, tohost + 7)].flags |= PHYS_F_WATCH;
+    }
+    cpu_tlb_flush(c);
+    return 0;
+}
+
+void cpu_mmio_complete(struct cpu *c, uint64_t val)
+{
+    if (!c->mmio_pending)
+        return;
+    if (c->mmio_rd > 0) {
+        int sh = 64 - 8 * c->mmio_size;
+        c->x[c->mmio_rd] = c->mmio_signed ? (uint64_t)((int64_t)(val << sh) >> sh)
+                                          : (val << sh) >> sh;
+    }
+    c->mmio_pending = 0;
+    c->pc += 4;
+    c->icount++;
+}
+
+int cpu_run(struct cpu *c, uint64_t budget, struct cpu_exit *exit)
+{
+    if (c->mmio_pending) {
+        if (c->mmio_rd >= 0)
+            return -EBUSY;
+        cpu_mmio_complete(c, 0);             /* a store needs no data */
+    }
+    memset(exit, 0, sizeof(*exit));
+    c->exit = exit;
+    uint64_t end = c->icount + budget < c->icount ? ~0ULL : c->icount + budget;
+    for (;;) {
+        cpu_timer_update(c);
+        if (c->icount >= end) {
+            c->cur_insn = 0;
+            cpu_stop(c, CPU_EXIT_BUDGET);
+            break;
+        }
+        uint64_t limit = end < c->timer_at ? end : c->timer_at;
+        if (cpu_exec_run(c, limit) == CPU_STOP)
+            break;
+    }
+    c->exit = NULL;
+    return exit->reason;
+}
+
+int cpu_read_virt(struct cpu *c, uint64_t va, void *dst, unsigned len)
+{
+    uint8_t *d = dst;
+    while (len) {
+        uint64_t pa;
+        unsigned n = 0x1000 - (unsigned)(va & 0xfff);
+        if (n > len)
+            n = len;
+        if (cpu_mmu_probe(c, va, CPU_ACC_LOAD, &pa) != 0 || phys_read(c->phys, pa, d, n) != 0)
+            return -EFAULT;
+        d += n;
+        va += n;
+        len -= n;
+    }
+    return 0;
+}
+
+const char *cpu_exit_name(int reason)
+{
+    static const char *const names[] = {"none", "budget", "htif", "mmio", "unmapped", "trap", "wfi"};
+    return reason >= 0 && reason <= CPU_EXIT_WFI ? names[reason] : "?";
+}

@@ -1,0 +1,222 @@
+/* cpu: a software RV64IMA hart (Zicsr, Zifencei, M/S/U, Sv39) run KVM-style.
+ *
+ * The hart executes guest code out of a decoded-block translation cache and
+ * returns to its caller with an exit (struct cpu_exit) when the instruction
+ * budget is used up, when the test harness writes HTIF tohost, when an access
+ * hits no RAM and no registered MMIO device, when a guest-physical frame is
+ * unmapped, or when a trap the caller asked to intercept would be taken.
+ *
+ * Typical VMM use (trap-and-emulate, guest kernel in U-mode):
+ *
+ *     struct phys *p = phys_new(0x80000000, 64 << 20);
+ *     struct cpu *c = cpu_new(p, 0);
+ *     cpu_set_priv(c, CPU_PRIV_U);
+ *     cpu_set_intercept(c, CPU_PRIV_U, CPU_INTERCEPT_ALL, CPU_INTERCEPT_ALL);
+ *     for (;;) {
+ *         struct cpu_exit e;
+ *         switch (cpu_run(c, 100000, &e)) {
+ *         case CPU_EXIT_TRAP:     emulate e.insn / fault at e.pc; set c->pc; break;
+ *         case CPU_EXIT_MMIO:     device access; cpu_mmio_complete(c, val); break;
+ *         case CPU_EXIT_UNMAPPED: page e.addr in, phys_map(), cpu_tlb_flush(); break;
+ *         case CPU_EXIT_BUDGET:   scheduling point; break;
+ *         ...
+ *         }
+ *     }
+ *
+ * Interpretation mode (guest kernel in S-mode natively, SBI in C): intercept
+ * only ecall from S: cpu_set_intercept(c, CPU_PRIV_S, CPU_EXC_BIT(CPU_EXC_ECALL_S), 0).
+ *
+ * Registers x[1..31] and pc may be read and written directly between runs.
+ * CSRs go through cpu_csr_get/cpu_csr_set so side effects (TLB flush,
+ * interrupt recomputation) happen. Virtual time is the number of retired
+ * instructions (plus time skipped by cpu_advance_time), so runs are
+ * deterministic. Host must be little-endian.
+ */
+#ifndef VMMSIM_CPU_H
+#define VMMSIM_CPU_H
+
+#include <stdint.h>
+
+#include "vmm/phys.h"
+
+enum { CPU_PRIV_U = 0, CPU_PRIV_S = 1, CPU_PRIV_M = 3 };
+
+/* Exception causes (mcause values without the interrupt bit). */
+enum {
+    CPU_EXC_FETCH_MISALIGNED = 0, CPU_EXC_FETCH_ACCESS = 1, CPU_EXC_ILLEGAL = 2,
+    CPU_EXC_BREAKPOINT = 3, CPU_EXC_LOAD_MISALIGNED = 4, CPU_EXC_LOAD_ACCESS = 5,
+    CPU_EXC_STORE_MISALIGNED = 6, CPU_EXC_STORE_ACCESS = 7, CPU_EXC_ECALL_U = 8,
+    CPU_EXC_ECALL_S = 9, CPU_EXC_ECALL_M = 11, CPU_EXC_FETCH_PAGE = 12,
+    CPU_EXC_LOAD_PAGE = 13, CPU_EXC_STORE_PAGE = 15,
+};
+/* Interrupt numbers (mcause = CPU_CAUSE_IRQ | n, bit n of mip/mie). */
+enum {
+    CPU_IRQ_SSI = 1, CPU_IRQ_MSI = 3, CPU_IRQ_STI = 5, CPU_IRQ_MTI = 7,
+    CPU_IRQ_SEI = 9, CPU_IRQ_MEI = 11,
+};
+#define CPU_CAUSE_IRQ (1ULL << 63)
+#define CPU_EXC_BIT(cause) (1ULL << (cause))
+#define CPU_INTERCEPT_ALL (~0ULL)
+
+/* Why cpu_run returned. */
+enum cpu_exit_reason {
+    CPU_EXIT_NONE = 0,
+    CPU_EXIT_BUDGET,     /* the instruction budget is used up */
+    CPU_EXIT_HTIF,       /* store to the tohost address; value in data */
+    CPU_EXIT_MMIO,       /* access to an address with no RAM and no device */
+    CPU_EXIT_UNMAPPED,   /* access to a RAM frame with no host frame (phys_map NULL) */
+    CPU_EXIT_TRAP,       /* an intercepted trap would have been taken */
+    CPU_EXIT_WFI,        /* wfi with no interrupt pending (pc already advanced) */
+};
+
+/* Access kinds for MMIO/UNMAPPED exits. */
+enum { CPU_ACC_FETCH = 0, CPU_ACC_LOAD = 1, CPU_ACC_STORE = 2 };
+
+struct cpu_exit {
+    enum cpu_exit_reason reason;
+    uint64_t pc;       /* pc of the instruction concerned (TRAP/MMIO/UNMAPPED) */
+    uint32_t insn;     /* its encoding, 0 if it could not be fetched */
+    int priv;          /* privilege level the hart was in */
+    /* TRAP: mcause-style cause (CPU_CAUSE_IRQ set for interrupts) and tval. */
+    uint64_t cause, tval;
+    /* MMIO/UNMAPPED: guest-physical address, kind, size in bytes; MMIO stores
+     * carry data. HTIF: data is the value written to tohost. */
+    uint64_t addr, data;
+    int access, size;
+};
+
+/* --- internal shapes, public so struct cpu can be embedded --- */
+#define CPU_TLB_BITS 8
+#define CPU_TLB_SIZE (1u << CPU_TLB_BITS)
+#define CPU_JC_SIZE  4096u
+
+struct cpu_tlbe {
+    uint64_t tag;        /* page-aligned virtual address, ~0 = invalid */
+    uintptr_t addend;    /* host address = va + addend */
+};
+
+struct cpu_tlbx {
+    uint64_t tag;        /* as cpu_tlbe */
+    uintptr_t addend;
+    uint64_t pa;         /* guest-physical page address (block cache key) */
+};
+
+/* Translation-lookaside buffers of one context: read, write, fetch. */
+struct cpu_tlb {
+    struct cpu_tlbe r[CPU_TLB_SIZE], w[CPU_TLB_SIZE];
+    struct cpu_tlbx x[CPU_TLB_SIZE];
+};
+
+struct cpu_block;
+struct cpu_tcache;
+
+struct cpu_csrs {
+    uint64_t mstatus, misa, medeleg, mideleg, mie, mip, mtvec, mscratch, mepc,
+        mcause, mtval, mcounteren, menvcfg;
+    uint64_t stvec, sscratch, sepc, scause, stval, satp, scounteren, senvcfg;
+    uint64_t pmpcfg[4], pmpaddr[16];
+    uint64_t mhartid;
+};
+
+struct cpu {
+    uint64_t x[33];      /* x[32] is a write sink for rd = x0 */
+    uint64_t pc;
+    int priv;
+    struct cpu_csrs csr;
+    struct phys *phys;
+
+    /* virtual time: icount retired instructions; counters are offsets from it */
+    uint64_t icount;
+    uint64_t instret_off, cycle_off, time_off;
+    uint64_t mtimecmp;
+    uint64_t timer_at;   /* icount at which mtime reaches mtimecmp (~0: never) */
+    int irq_ready;       /* an interrupt is pending and enabled: check it */
+
+    uint64_t intercept_exc[4], intercept_irq[4];  /* indexed by privilege */
+
+    /* LR/SC reservation: physical address, valid flag */
+    uint64_t resv_addr;
+    int resv_valid;
+
+    uint64_t htif_tohost;   /* physical address of tohost, 0 = none */
+
+    /* exit in progress and MMIO completion state */
+    struct cpu_exit *exit;
+    int mmio_rd, mmio_size, mmio_signed, mmio_pending;
+    uint32_t cur_insn;   /* encoding of the instruction on the slow path */
+
+    /* TLB: contexts 0 = U, 1 = S, 2 = M/bare; pointers select the live one */
+    struct cpu_tlb tlb[3];
+    struct cpu_tlb *tlb_data, *tlb_fetch;
+
+    /* jump cache: virtual pc (| priv) -> block, checked against frame gen */
+    struct { uint64_t tag; struct cpu_block *blk; } jc[CPU_JC_SIZE];
+    uint8_t jc_priv[CPU_JC_SIZE];
+    struct cpu_tcache *tc;
+    /* statistics */
+    uint64_t n_tlb_miss, n_blocks_translated, n_tc_flush, n_exits;
+};
+
+/* A hart in M-mode at pc = phys->ram_base, all registers zero, hart id as given.
+ * NULL on allocation failure. The phys is borrowed and must outlive the cpu. */
+struct cpu *cpu_new(struct phys *phys, uint64_t hartid);
+void cpu_free(struct cpu *c);
+
+/* Run until an exit. Executes at most budget instructions (budget 0 returns
+ * CPU_EXIT_BUDGET at once). Fills *exit and returns exit->reason. After an
+ * MMIO load exit the caller must call cpu_mmio_complete() before running
+ * again; after every other exit the hart can simply be run again (a TRAP exit
+ * leaves pc at the trapping instruction: the caller emulates and moves pc). */
+int cpu_run(struct cpu *c, uint64_t budget, struct cpu_exit *exit);
+
+/* Intercept: traps that would be taken while the hart is at privilege priv
+ * with a cause whose bit is set in exc (exceptions) or irq (interrupt numbers)
+ * are returned as CPU_EXIT_TRAP instead of being delivered. */
+void cpu_set_intercept(struct cpu *c, int priv, uint64_t exc, uint64_t irq);
+
+/* Finish an MMIO exit: for a load, val is written (sign/zero extended per the
+ * instruction) to its rd; for a store val is ignored. Advances pc. */
+void cpu_mmio_complete(struct cpu *c, uint64_t val);
+
+/* Deliver a trap architecturally now (as the hardware would, ignoring
+ * intercepts): used by a VMM to reflect a trap it decided not to emulate.
+ * c->pc must be the epc. */
+void cpu_raise(struct cpu *c, uint64_t cause, uint64_t tval);
+
+/* Change privilege (flushes the affected lookup state). */
+void cpu_set_priv(struct cpu *c, int priv);
+
+/* CSR access from the host side, without privilege checks. 0 or -EINVAL for
+ * an unknown CSR. */
+int cpu_csr_get(struct cpu *c, unsigned csr, uint64_t *val);
+int cpu_csr_set(struct cpu *c, unsigned csr, uint64_t val);
+
+/* Set or clear an interrupt-pending bit (external sources: SEI/MEI, or the
+ * VMM injecting STI/SSI). */
+void cpu_set_irq(struct cpu *c, int irq, int level);
+
+/* Timer (CLINT): mtime = icount + time_off. */
+uint64_t cpu_mtime(const struct cpu *c);
+void cpu_set_mtime(struct cpu *c, uint64_t t);
+void cpu_set_mtimecmp(struct cpu *c, uint64_t t);
+/* Skip virtual time forward by dt (e.g. a WFI exit sleeping to the timer). */
+void cpu_advance_time(struct cpu *c, uint64_t dt);
+
+/* Watch stores to a physical address: a store there ends the run with
+ * CPU_EXIT_HTIF. 0 disables. -EINVAL if addr is not in RAM. */
+int cpu_set_htif(struct cpu *c, uint64_t tohost);
+
+/* Drop every cached translation (call after phys_map, or any change of guest
+ * memory layout made behind the hart's back). */
+void cpu_tlb_flush(struct cpu *c);
+/* Drop every translated block as well. */
+void cpu_flush_all(struct cpu *c);
+
+/* Read guest memory through the hart's current data translation, as a load
+ * at the current privilege would (no trap is raised): 0, or -EFAULT. */
+int cpu_read_virt(struct cpu *c, uint64_t va, void *dst, unsigned len);
+
+/* Name of an exit reason (for messages). */
+const char *cpu_exit_name(int reason);
+
+#endif
