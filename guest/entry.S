@@ -1,6 +1,6 @@
 /* entry.S: first instructions of the guest kernel, at 0x80200000.
  * The SBI firmware (or VMM) jumps here in S-mode with a0 = hartid and
- * a1 = device-tree address. Set up the boot stack, clear .bss, call kmain. */
+ * a1 = device-tree address. Set up the boot stack, clear .bss, call main_boot. */
     .section .text.entry
     .globl _start
 _start:
@@ -11,7 +11,7 @@ _start:
     sd zero, 0(t0)
     addi t0, t0, 8
     j 1b
-2:  call kmain
+2:  call main_boot
 3:  wfi
     j 3b
 

@@ -14,7 +14,12 @@
 #define KSTACK_SIZE 8192
 #define MAXARG      16
 #define MAXARGLEN   64
+#ifndef TICK_CYCLES
 #define TICK_CYCLES 100000UL /* 10 ms at QEMU virt's 10 MHz timebase */
+#endif
+
+/* ---- main.c ---- */
+void main_boot(uint64 hartid, uint64 dtb) __attribute__((noreturn)); /* from entry.S */
 
 /* ---- console.c ---- */
 void console_putc(int c);
@@ -49,10 +54,12 @@ int vm_user_alloc(pagetable_t root, uint64 from, uint64 to, uint64 perm);
 void vm_user_dealloc(pagetable_t root, uint64 from, uint64 to);
 int vm_user_copy(pagetable_t dst, pagetable_t src);
 void vm_user_free(pagetable_t root);
-int vm_copyin(pagetable_t root, void *dst, uint64 uva, uint64 n);
-int vm_copyout(pagetable_t root, uint64 uva, const void *src, uint64 n);
-int vm_copyinstr(pagetable_t root, char *dst, uint64 uva, uint64 max);
 void vm_switch(pagetable_t root);
+
+/* ---- uaccess.c ---- */
+int uaccess_copyin(pagetable_t root, void *dst, uint64 uva, uint64 n);
+int uaccess_copyout(pagetable_t root, uint64 uva, const void *src, uint64 n);
+int uaccess_copyinstr(pagetable_t root, char *dst, uint64 uva, uint64 max);
 
 /* ---- proc.c ---- */
 struct trapframe {
@@ -100,6 +107,8 @@ void trapvec_return(struct trapframe *tf) __attribute__((noreturn));
 
 /* ---- trap.c ---- */
 void trap_init(void);
+void trap_user(struct trapframe *tf) __attribute__((noreturn)); /* from trapvec */
+void trap_kernel(void);                                       /* from trapvec */
 void trap_user_return(void) __attribute__((noreturn));
 uint64 trap_ticks(void);
 

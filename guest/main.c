@@ -66,7 +66,7 @@ static void list_programs(void)
     console_printf("\n");
 }
 
-void kmain(uint64 hartid, uint64 dtb)
+void main_boot(uint64 hartid, uint64 dtb)
 {
     console_printf("vmmsim-guest: boot\n");
     uint64 end = ram_end(dtb);

@@ -204,7 +204,7 @@ int proc_wait(uint64 ustatus)
             if (c->state != P_ZOMBIE)
                 continue;
             int pid = c->pid, st = c->xstatus;
-            if (ustatus && vm_copyout(p->root, ustatus, &st, sizeof st) < 0)
+            if (ustatus && uaccess_copyout(p->root, ustatus, &st, sizeof st) < 0)
                 return -1;
             free_slot(c);
             return pid;

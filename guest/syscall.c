@@ -2,7 +2,7 @@
  *
  * The handler table is indexed by the number in a7 (syscall.h); arguments
  * come from the saved a0..a5 and the result goes back into the saved a0.
- * User pointers are only touched through vm_copyin/vm_copyout. No state. */
+ * User pointers are only touched through uaccess_copyin/uaccess_copyout. No state. */
 #include "kernel.h"
 #include "memlayout.h"
 #include "sbi.h"
@@ -26,17 +26,17 @@ static int64 sys_exec(struct proc *p)
     char name[32];
     char args[MAXARG][MAXARGLEN];
     char *argv[MAXARG + 1];
-    if (vm_copyinstr(p->root, name, ARG(p, 0), sizeof name) < 0)
+    if (uaccess_copyinstr(p->root, name, ARG(p, 0), sizeof name) < 0)
         return -1;
     int n = 0;
     for (;; n++) {
         uint64 uptr;
         if (n > MAXARG ||
-            vm_copyin(p->root, &uptr, ARG(p, 1) + n * sizeof uptr, sizeof uptr) < 0)
+            uaccess_copyin(p->root, &uptr, ARG(p, 1) + n * sizeof uptr, sizeof uptr) < 0)
             return -1;
         if (!uptr)
             break;
-        if (n == MAXARG || vm_copyinstr(p->root, args[n], uptr, MAXARGLEN) < 0)
+        if (n == MAXARG || uaccess_copyinstr(p->root, args[n], uptr, MAXARGLEN) < 0)
             return -1;
         argv[n] = args[n];
     }
@@ -76,7 +76,7 @@ static int64 sys_write(struct proc *p)
         return -1;
     for (uint64 done = 0; done < n;) {
         uint64 chunk = n - done < WRITE_CHUNK ? n - done : WRITE_CHUNK;
-        if (vm_copyin(p->root, buf, ubuf + done, chunk) < 0)
+        if (uaccess_copyin(p->root, buf, ubuf + done, chunk) < 0)
             return done ? (int64)done : -1;
         for (uint64 i = 0; i < chunk; i++)
             console_putc(buf[i]);

@@ -21,7 +21,7 @@ static int check_range(pagetable_t root, uint64 uva, uint64 n, uint64 need)
     return 0;
 }
 
-int vm_copyin(pagetable_t root, void *dst, uint64 uva, uint64 n)
+int uaccess_copyin(pagetable_t root, void *dst, uint64 uva, uint64 n)
 {
     if (check_range(root, uva, n, PTE_R) < 0)
         return -1;
@@ -31,7 +31,7 @@ int vm_copyin(pagetable_t root, void *dst, uint64 uva, uint64 n)
     return 0;
 }
 
-int vm_copyout(pagetable_t root, uint64 uva, const void *src, uint64 n)
+int uaccess_copyout(pagetable_t root, uint64 uva, const void *src, uint64 n)
 {
     if (check_range(root, uva, n, PTE_W) < 0)
         return -1;
@@ -44,7 +44,7 @@ int vm_copyout(pagetable_t root, uint64 uva, const void *src, uint64 n)
 /* Copies a NUL-terminated user string of at most max bytes (terminator
  * included), one page at a time. Returns its length, or -1 if unmapped or
  * too long. */
-int vm_copyinstr(pagetable_t root, char *dst, uint64 uva, uint64 max)
+int uaccess_copyinstr(pagetable_t root, char *dst, uint64 uva, uint64 max)
 {
     uint64 i = 0;
     while (i < max) {

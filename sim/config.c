@@ -287,7 +287,7 @@ int config_read(struct cfg_doc *doc, struct exp_params *p, struct cfg_err *err)
     int rc = read_top(doc, p, err);
     if (rc == 0)
         rc = read_hosts(doc->root, p, err);
-    cfg_get(doc->root, "sweep"); /* read by the sweep command */
+    cfg_use_all(cfg_get(doc->root, "sweep")); /* read by the sweep command */
     if (rc == -ENOMEM && !err->msg[0])
         snprintf(err->msg, sizeof err->msg, "%s: out of memory reading the config", doc->file);
     return rc;

@@ -27,6 +27,18 @@ void evq_destroy(struct evq *q)
     evq_init(q);
 }
 
+int evq_reserve(struct evq *q, size_t n)
+{
+    if (n <= q->cap)
+        return 0;
+    struct event *h = mem_realloc(q->heap, q->cap * sizeof *h, n * sizeof *h);
+    if (!h)
+        return -ENOMEM;
+    q->heap = h;
+    q->cap = n;
+    return 0;
+}
+
 static int grow(struct evq *q)
 {
     size_t cap = q->cap ? q->cap * 2 : 64;

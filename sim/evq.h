@@ -28,6 +28,8 @@ void evq_init(struct evq *q);
 void evq_destroy(struct evq *q);
 /* 0 or -ENOMEM. */
 int evq_push(struct evq *q, uint64_t time, uint16_t kind, uint16_t a, uint32_t b);
+/* Make room for n pending events in total. 0 or -ENOMEM. */
+int evq_reserve(struct evq *q, size_t n);
 /* 1 and *out if an event was popped, 0 if empty. */
 int evq_pop(struct evq *q, struct event *out);
 /* Time of the earliest event, UINT64_MAX if empty. */

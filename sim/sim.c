@@ -28,8 +28,10 @@ const char *const vm_counter_names[C_COUNT] = {
 
 void sim_push(struct sim *s, uint64_t time, enum ev_kind kind, uint16_t a, uint32_t b)
 {
+    if (s->q.n >= s->q.cap)
+        panic("sim_push: more events pending than the bound reserved in start_all");
     if (evq_push(&s->q, time, (uint16_t)kind, a, b) < 0)
-        panic("sim_push: out of memory for the event queue");
+        panic("sim_push: event queue push failed");
 }
 
 static uint64_t mix64(uint64_t x)
@@ -125,7 +127,7 @@ static int host_create(struct sim *s, struct host *h, struct cfg_err *err)
             return rc;
     vmm_targets(h);
     for (uint32_t i = 0; i < h->nvms; i++) {
-        if ((rc = guest_boot(s, &h->vms[i])) < 0 || (rc = exec_start(s, &h->vms[i])) < 0) {
+        if ((rc = guest_boot(s, &h->vms[i])) < 0) {
             snprintf(err->msg, sizeof err->msg, "%s", s->err[0] ? s->err : "out of memory");
             return rc;
         }
@@ -139,6 +141,23 @@ static uint32_t total_vms(const struct exp_params *p)
     for (uint32_t i = 0; i < p->nhosts; i++)
         n += host_vm_count(&p->hosts[i]);
     return n;
+}
+
+/* At most one EV_VCPU per vCPU, one EV_WAKE per process and one EV_KSWAPD
+ * per VM are pending, plus the sample: reserving that many up front means
+ * sim_push never allocates, so it cannot fail during a run. */
+static int start_all(struct sim *s)
+{
+    size_t bound = 1;
+    for (uint32_t i = 0; i < s->nvms; i++)
+        bound += s->vms[i]->p->vcpus + s->vms[i]->g.nprocs + 1;
+    if (evq_reserve(&s->q, bound) < 0)
+        return -ENOMEM;
+    for (uint32_t i = 0; i < s->nvms; i++)
+        if (exec_start(s, s->vms[i]) < 0)
+            return -ENOMEM;
+    sim_push(s, 0, EV_SAMPLE, 0, 0);
+    return 0;
 }
 
 struct sim *sim_create(const struct exp_params *p, struct cfg_err *err)
@@ -165,8 +184,9 @@ struct sim *sim_create(const struct exp_params *p, struct cfg_err *err)
         if (rc < 0)
             goto fail;
     }
+    if (start_all(s) < 0)
+        goto oom;
     s->running = s->nvms;
-    sim_push(s, 0, EV_SAMPLE, 0, 0);
     return s;
 oom:
     snprintf(err->msg, sizeof err->msg, "out of memory building the simulation");

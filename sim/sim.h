@@ -22,8 +22,8 @@ void sim_destroy(struct sim *s);
  * negative with s->err set when the model fails (out of memory and swap). */
 int sim_run(struct sim *s);
 
-/* Schedule an event; panics on allocation failure of the queue (a run
- * cannot continue without it). */
+/* Schedule an event. Never allocates: sim_create reserves room for the
+ * most events that can be pending; exceeding it is a bug (panic). */
 void sim_push(struct sim *s, uint64_t time, enum ev_kind kind, uint16_t a, uint32_t b);
 
 /* Check every invariant; 0 or -1 with s->err describing the first broken one. */

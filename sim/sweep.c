@@ -138,6 +138,8 @@ static int parse_args(struct sweep *w, int argc, char **argv)
 static int read_params(struct sweep *w, struct cfg_node *params, struct cfg_err *e)
 {
     int rc = cfg_want_map(params, e);
+    if (rc == 0)
+        cfg_use_all(params);   /* its keys are config paths, checked when the points are validated */
     for (size_t i = 0; rc == 0 && i < params->n; i++) {
         struct cfg_node *kv = params->items[i];
         kv->used = 1;
@@ -164,6 +166,8 @@ static int read_params(struct sweep *w, struct cfg_node *params, struct cfg_err 
 static int read_baseline(struct sweep *w, struct cfg_node *base, struct cfg_err *e)
 {
     int rc = cfg_want_map(base, e);
+    if (rc == 0)
+        cfg_use_all(base);
     for (size_t i = 0; rc == 0 && i < base->n; i++) {
         struct cfg_node *kv = base->items[i];
         kv->used = 1;

@@ -147,6 +147,10 @@ void cpu_raise(struct cpu *c, uint64_t cause, uint64_t tval)
     uint64_t code = cause & 63, *s = &c->csr.mstatus;
     uint64_t deleg = (cause & CPU_CAUSE_IRQ) ? c->csr.mideleg : c->csr.medeleg;
     c->resv_valid = 0;
+    /* a trap takes one tick of virtual time (but retires nothing), so a trap
+     * loop (e.g. mtvec pointing at no memory) still uses up the budget */
+    c->icount++;
+    c->instret_off--;
     if (c->priv <= CPU_PRIV_S && ((deleg >> code) & 1)) {
         c->csr.sepc = c->pc;
         c->csr.scause = cause;

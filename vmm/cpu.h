@@ -28,9 +28,11 @@
  *
  * Registers x[1..31] and pc may be read and written directly between runs.
  * CSRs go through cpu_csr_get/cpu_csr_set so side effects (TLB flush,
- * interrupt recomputation) happen. Virtual time is the number of retired
- * instructions (plus time skipped by cpu_advance_time), so runs are
- * deterministic. Host must be little-endian.
+ * interrupt recomputation) happen. Virtual time (icount) counts retired
+ * instructions plus one tick per trap delivered architecturally (so trap
+ * loops use up the budget), plus time skipped by cpu_advance_time: runs are
+ * deterministic. minstret counts retired instructions only. Host must be
+ * little-endian.
  */
 #ifndef VMMSIM_CPU_H
 #define VMMSIM_CPU_H

@@ -157,7 +157,7 @@ static int mmio_exit(struct cpu *c, uint64_t pa, int size, int acc, uint64_t val
     e->addr = pa;
     e->size = size;
     e->access = acc;
-    e->data = acc == CPU_ACC_STORE ? val : 0;
+    e->data = acc == CPU_ACC_STORE && size < 8 ? val & ((1ULL << (8 * size)) - 1) : acc == CPU_ACC_STORE ? val : 0;
     if (acc == CPU_ACC_LOAD) {
         c->mmio_rd = (int)((raw >> 7) & 31);
         c->mmio_size = size;

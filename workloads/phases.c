@@ -104,7 +104,7 @@ static int read_phase(struct cfg_node *m, uint32_t pages, gsl_rng *rng, struct p
     if ((rc = zipf_read_alpha(m, "alpha", "0.9", &alpha, err)) || (rc = cfg_bool(m, "scatter", "true", &scatter, err)))
         return rc;
     p->zipf = 1;
-    if (zipf_dist_init(&p->d, p->w, alpha, scatter, rng)) {
+    if (zipf_dist_init(&p->d, p->w, alpha, scatter, ZIPF_AUTO, rng)) {
         snprintf(err->msg, sizeof err->msg, "phases: out of memory");
         return -ENOMEM;
     }

@@ -108,7 +108,8 @@ uint32_t zipf_dist_item(const struct zipf_dist *d, uint32_t rank)
 
 /* ---- the sampler -------------------------------------------------------- */
 
-int zipf_dist_init(struct zipf_dist *d, uint32_t n, double alpha, int scatter, gsl_rng *rng)
+int zipf_dist_init(struct zipf_dist *d, uint32_t n, double alpha, int scatter, enum zipf_method method,
+                   gsl_rng *rng)
 {
     unsigned bits = 1;
     *d = (struct zipf_dist){.n = n, .alpha = alpha, .scatter = scatter};
@@ -118,7 +119,7 @@ int zipf_dist_init(struct zipf_dist *d, uint32_t n, double alpha, int scatter, g
     d->shift = (bits + 1) / 2;
     for (int i = 0; i < 3; i++)
         d->key[i] = (uint32_t)gsl_rng_get(rng) & d->mask;
-    if (n > ZIPF_ALIAS_MAX) {
+    if (method == ZIPF_REJECTION || (method == ZIPF_AUTO && n > ZIPF_ALIAS_MAX)) {
         d->hx1 = big_h(alpha, 1.5) - 1.0;
         d->hn = big_h(alpha, n + 0.5);
         d->s = 2.0 - big_h_inv(alpha, big_h(alpha, 2.5) - small_h(alpha, 2.0));
@@ -174,7 +175,7 @@ static int zipf_create(struct cfg_node *params, const struct wl_env *env, void *
     if (!g)
         goto nomem;
     g->rng = env->rng;
-    if (zipf_dist_init(&g->d, env->common->pages, alpha, scatter, env->rng)) {
+    if (zipf_dist_init(&g->d, env->common->pages, alpha, scatter, ZIPF_AUTO, env->rng)) {
         mem_free(g, sizeof *g);
         goto nomem;
     }

@@ -27,7 +27,7 @@
 struct zipf_dist {
     uint32_t n;
     double alpha;
-    gsl_ran_discrete_t *alias;   /* n <= ZIPF_ALIAS_MAX, else NULL */
+    gsl_ran_discrete_t *alias;   /* alias method, else NULL: rejection-inversion */
     double hx1, hn, s;           /* rejection-inversion constants */
     int scatter;
     uint32_t mask;               /* scatter domain 2^b - 1, the least >= n - 1 */
@@ -38,8 +38,12 @@ struct zipf_dist {
 /* Read a positive exponent `key` (default def) from map. 0 or -EINVAL. */
 int zipf_read_alpha(struct cfg_node *map, const char *key, const char *def, double *out, struct cfg_err *err);
 
+/* How ranks are drawn; ZIPF_AUTO picks by n (tests force one method). */
+enum zipf_method { ZIPF_AUTO, ZIPF_ALIAS, ZIPF_REJECTION };
+
 /* Prepare d; draws the permutation keys from rng. 0 or -ENOMEM. */
-int zipf_dist_init(struct zipf_dist *d, uint32_t n, double alpha, int scatter, gsl_rng *rng);
+int zipf_dist_init(struct zipf_dist *d, uint32_t n, double alpha, int scatter, enum zipf_method method,
+                   gsl_rng *rng);
 void zipf_dist_fini(struct zipf_dist *d);
 /* An item in [0, n). Allocates nothing. */
 uint32_t zipf_dist_draw(const struct zipf_dist *d, gsl_rng *rng);

@@ -235,6 +235,34 @@ START_TEST(test_zipf_rejection_inversion)
 }
 END_TEST
 
+START_TEST(test_zipf_methods_small)
+{
+    /* Both samplers on 20 ranks, every rank its own bin: 19 degrees of
+     * freedom, mean 19, sd 6.2; bound 50. alpha 0.5, 1 and 2. */
+    static const double alphas[] = {0.5, 1.0, 2.0};
+    static const enum zipf_method methods[] = {ZIPF_ALIAS, ZIPF_REJECTION};
+    const uint64_t s = 200000;
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_taus2);
+    for (int m = 0; m < 2; m++) {
+        for (int a = 0; a < 3; a++) {
+            struct zipf_dist d;
+            uint64_t c[20] = {0};
+            ck_assert_int_eq(zipf_dist_init(&d, 20, alphas[a], 0, methods[m], r), 0);
+            ck_assert((d.alias != NULL) == (methods[m] == ZIPF_ALIAS));
+            for (uint64_t i = 0; i < s; i++) {
+                uint32_t v = zipf_dist_draw(&d, r);
+                ck_assert_uint_lt(v, 20);
+                c[v]++;
+            }
+            ck_assert_double_lt(chi_square(c, 20, 20, alphas[a], s, 0), 50);
+            ck_assert_double_gt(chi_square(c, 20, 20, alphas[a] * 1.1, s, 0), 200);
+            zipf_dist_fini(&d);
+        }
+    }
+    gsl_rng_free(r);
+}
+END_TEST
+
 START_TEST(test_zipf_scatter)
 {
     /* The permutation is a bijection on [0, n), not the identity, and the
@@ -243,7 +271,7 @@ START_TEST(test_zipf_scatter)
     struct zipf_dist d;
     uint32_t n = 1000, moved = 0;
     char *seen = calloc(n, 1);
-    ck_assert_int_eq(zipf_dist_init(&d, n, 0.9, 1, r), 0);
+    ck_assert_int_eq(zipf_dist_init(&d, n, 0.9, 1, ZIPF_AUTO, r), 0);
     for (uint32_t k = 1; k <= n; k++) {
         uint32_t v = zipf_dist_item(&d, k);
         ck_assert_uint_lt(v, n);
@@ -272,12 +300,13 @@ START_TEST(test_hot_cold_share)
     /* 1000 pages, 25% hot -> vpn < 250; 90% of 200000 refs: sd 0.00067. */
     struct fixture f;
     struct wl_ref buf[256];
-    uint64_t hot = 0, n = 0, cold_lo = 1000;
+    uint64_t hot = 0, n = 0, cold_lo = 1000, hi = 0;
     setup_ok(&f, "      kind: hot-cold\n      footprint: 4000KiB\n      hot: 25%\n      hot_refs: 0.9\n", 5, 0);
     for (int j = 0; j < 800; j++) {
         f.set.procs[0].ops->fill(f.set.procs[0].self, buf, 256);
         for (int i = 0; i < 256; i++, n++) {
             ck_assert_uint_lt(buf[i].vpn, 1000);
+            hi = buf[i].vpn > hi ? buf[i].vpn : hi;
             if (buf[i].vpn < 250)
                 hot++;
             else if (buf[i].vpn < cold_lo)
@@ -285,6 +314,7 @@ START_TEST(test_hot_cold_share)
         }
     }
     ck_assert_uint_eq(cold_lo, 250);
+    ck_assert_uint_eq(hi, 999);
     ck_assert_double_eq_tol((double)hot / n, 0.9, 0.0034);
     teardown(&f);
 }
@@ -329,6 +359,31 @@ START_TEST(test_phases_window_shift)
         }
         ck_assert_uint_eq(out[rep * 11 + 10].vpn, (98u + rep) % 100);
     }
+    teardown(&f);
+}
+END_TEST
+
+START_TEST(test_phases_wrap)
+{
+    /* 100 pages, window 90..99 moving by 5 pages: the second repetition's
+     * window is 95..99 and 0..4 (it wraps around the footprint). */
+    struct fixture f;
+    struct wl_ref out[401];
+    int low = 0, high = 0;
+    setup_ok(&f, "      kind: phases\n      footprint: 400KiB\n      refs: 400\n"
+                 "      phases:\n        - {refs: 200, wss: 10%, offset: 90%, shift: 5%}\n", 1, 0);
+    ck_assert_uint_eq(drain(&f.set.procs[0], 64, out, 401), 401);
+    for (int i = 0; i < 200; i++) {
+        ck_assert_uint_ge(out[i].vpn, 90);
+        ck_assert_uint_lt(out[i].vpn, 100);
+    }
+    for (int i = 200; i < 400; i++) {
+        ck_assert(out[i].vpn >= 95 ? out[i].vpn < 100 : out[i].vpn < 5);
+        low += out[i].vpn < 5;
+        high += out[i].vpn >= 95;
+    }
+    ck_assert_int_gt(low, 60);  /* 100 expected each, sd 7 */
+    ck_assert_int_gt(high, 60);
     teardown(&f);
 }
 END_TEST
@@ -414,6 +469,9 @@ START_TEST(test_refs_budget)
                 refs += buf[i].op == WL_READ || buf[i].op == WL_WRITE;
                 idle += buf[i].op == WL_IDLE;
             }
+            /* the call that makes the last reference also ends the process */
+            if (refs == 1234 && chunks[c] > 1)
+                ck_assert_uint_eq(buf[k - 1].op, WL_END);
         } while (buf[k - 1].op != WL_END);
         ck_assert_uint_eq(refs, 1234);
         ck_assert_uint_eq(idle, kind == 4 ? 103 : 0); /* 102 cycles of 12 refs, then 5 refs and an idle */
@@ -477,6 +535,10 @@ START_TEST(test_config_errors)
                      "got 0 of 100 pages");
     ck_assert_str_eq(fail_msg(&f, "      kind: phases\n      footprint: 400KiB\n      phases:\n        - idle: 1s\n"),
                      "t.yaml:6:9: vms[0].workload.phases: expected at least one phase with refs, got only idle phases");
+    ck_assert_str_eq(fail_msg(&f, "      kind: phases\n      footprint: 400KiB\n      phases:\n"
+                                  "        - {refs: 3}\n        - idle: 500ns\n"),
+                     "t.yaml:7:17: vms[0].workload.phases[1].idle: expected a time in [1us, 4294967295us], "
+                     "got \"500ns\"");
     ck_assert_str_eq(fail_msg(&f, "      kind: phases\n      footprint: 400KiB\n"),
                      "t.yaml:3:7: vms[0].workload: missing key 'phases' (expected a sequence of phases)");
     ck_assert_str_eq(fail_msg(&f, "      kind: uniform\n      footprint: 100\n"),
@@ -554,10 +616,12 @@ Suite *suite_workloads(void)
     tcase_add_test(tc, test_uniform_range_mean);
     tcase_add_test(tc, test_zipf_chi_square);
     tcase_add_test(tc, test_zipf_rejection_inversion);
+    tcase_add_test(tc, test_zipf_methods_small);
     tcase_add_test(tc, test_zipf_scatter);
     tcase_add_test(tc, test_hot_cold_share);
     tcase_add_test(tc, test_phases_exact);
     tcase_add_test(tc, test_phases_window_shift);
+    tcase_add_test(tc, test_phases_wrap);
     tcase_add_test(tc, test_phases_no_repeat);
     tcase_add_test(tc, test_write_ratio);
     tcase_add_loop_test(tc, test_refs_budget, 0, 5);

@@ -30,8 +30,8 @@ static int reap(long *sum)
 
 int main(int argc, char **argv)
 {
-    long n = arg_long(argc, argv, 1, 64), forks = 0, waits = 0, sum = 0;
-    long work = arg_long(argc, argv, 2, 2000);
+    long n = ulib_arg_long(argc, argv, 1, 64), forks = 0, waits = 0, sum = 0;
+    long work = ulib_arg_long(argc, argv, 2, 2000);
     for (long i = 0; i < n; i++) {
         if (forks - waits == BATCH) {
             if (reap(&sum) < 0)

@@ -51,7 +51,7 @@ static int run(const struct step *s, long scale)
 
 int main(int argc, char **argv)
 {
-    long scale = arg_long(argc, argv, 1, 1);
+    long scale = ulib_arg_long(argc, argv, 1, 1);
     long free0 = freepages();
     int nsteps = sizeof script / sizeof script[0];
     printf("init: running %d programs, scale %ld\n", nsteps, scale);

@@ -58,8 +58,8 @@ static uint64 zipf_rank(uint64 *seed, uint64 keys)
 
 int main(int argc, char **argv)
 {
-    uint64 keys = arg_long(argc, argv, 1, 1000);
-    long reqs = arg_long(argc, argv, 2, 20000);
+    uint64 keys = ulib_arg_long(argc, argv, 1, 1000);
+    long reqs = ulib_arg_long(argc, argv, 2, 20000);
     struct table t;
     uint64 nb = 1;
     while (nb < 2 * keys)

@@ -4,7 +4,7 @@
 
 int main(int argc, char **argv)
 {
-    long n = arg_long(argc, argv, 1, 32);
+    long n = ulib_arg_long(argc, argv, 1, 32);
     uint64 *a = malloc(n * n * sizeof *a), *b = malloc(n * n * sizeof *a);
     uint64 *c = malloc(n * n * sizeof *a);
     if (!a || !b || !c) {

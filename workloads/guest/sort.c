@@ -23,7 +23,7 @@ static void merge_sort(uint64 *a, uint64 *tmp, long n)
 
 int main(int argc, char **argv)
 {
-    long n = arg_long(argc, argv, 1, 2000);
+    long n = ulib_arg_long(argc, argv, 1, 2000);
     uint64 *a = malloc(n * sizeof *a), *tmp = malloc(n * sizeof *a);
     if (!a || !tmp) {
         printf("sort: out of memory\n");

@@ -186,7 +186,7 @@ char *ltoa(long v, char *buf)
     return buf;
 }
 
-long arg_long(int argc, char **argv, int n, long def)
+long ulib_arg_long(int argc, char **argv, int n, long def)
 {
     long v = n < argc ? atol(argv[n]) : 0;
     return v > 0 ? v : def;

@@ -32,7 +32,7 @@ long atol(const char *s);
 char *ltoa(long v, char *buf); /* buf needs 21 bytes; returns buf */
 
 /* argument n as a number, or def when absent or not positive */
-long arg_long(int argc, char **argv, int n, long def);
+long ulib_arg_long(int argc, char **argv, int n, long def);
 
 /* xorshift64* PRNG: same seed, same sequence, on every machine */
 static inline uint64 rng_next(uint64 *s)

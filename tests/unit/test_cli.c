@@ -1,0 +1,230 @@
+/* test_cli: the vmmsim binary as a user meets it: one test per class of
+ * config error (exact message with file:line:col, key path, expected and
+ * found; exit status 2; nothing written), usage errors, and a good run's
+ * output files. Runs the binary named by VMMSIM_BIN (default bin/vmmsim). */
+#include <check.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tests/testutil.h"
+
+extern char **environ;
+
+static const char base_yaml[] =
+    "name: e\n"
+    "host:\n"
+    "  memory: 64MiB\n"
+    "  vmm: {policy: random}\n"
+    "  vms:\n"
+    "    - name: vm0\n"
+    "      memory: 8MiB\n"
+    "      limit: 50%\n"
+    "      workload: {kind: uniform, footprint: 4MiB, refs: 1000}\n";
+
+struct outcome {
+    int status;
+    char err[2048];
+    char out[2048];
+};
+
+static void read_all(int fd, char *buf, size_t size)
+{
+    size_t n = 0;
+    ssize_t r;
+    while (n + 1 < size && (r = read(fd, buf + n, size - 1 - n)) > 0)
+        n += (size_t)r;
+    buf[n] = 0;
+}
+
+/* Run vmmsim with args (NULL-terminated) in directory dir. */
+static struct outcome run_in(const char *dir, const char *const *args)
+{
+    struct outcome o;
+    char bin[4096];
+    const char *b = test_bin();
+    if (b[0] != '/') {
+        ck_assert_ptr_nonnull(getcwd(bin, sizeof bin - 200));
+        strcat(bin, "/");
+        strcat(bin, b);
+    } else {
+        snprintf(bin, sizeof bin, "%s", b);
+    }
+    const char *argv[32] = {bin};
+    int n = 1;
+    for (; args[n - 1]; n++)
+        argv[n] = args[n - 1];
+    argv[n] = NULL;
+    char errf[4200], outf[4200];
+    snprintf(errf, sizeof errf, "%s/stderr.txt", dir);
+    snprintf(outf, sizeof outf, "%s/stdout.txt", dir);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 2, errf, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&fa, 1, outf, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    char cwd[4096];
+    ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
+    ck_assert_int_eq(chdir(dir), 0);
+    pid_t pid;
+    int rc = posix_spawn(&pid, bin, &fa, NULL, (char *const *)argv, environ);
+    ck_assert_int_eq(chdir(cwd), 0);
+    ck_assert_msg(rc == 0, "cannot run %s", bin);
+    int st;
+    waitpid(pid, &st, 0);
+    posix_spawn_file_actions_destroy(&fa);
+    o.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    int fd = open(errf, O_RDONLY);
+    read_all(fd, o.err, sizeof o.err);
+    close(fd);
+    fd = open(outf, O_RDONLY);
+    read_all(fd, o.out, sizeof o.out);
+    close(fd);
+    return o;
+}
+
+static char *tmpdir(void)
+{
+    static char buf[64];
+    snprintf(buf, sizeof buf, "/tmp/vmmsim-cli-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(buf));
+    return buf;
+}
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static int exists(const char *dir, const char *name)
+{
+    char path[4200];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return stat(path, &st) == 0;
+}
+
+/* Replace the first occurrence of from by to in base_yaml. */
+static void make_bad(const char *dir, const char *from, const char *to)
+{
+    char text[2048];
+    const char *at = strstr(base_yaml, from);
+    ck_assert_ptr_nonnull(at);
+    snprintf(text, sizeof text, "%.*s%s%s", (int)(at - base_yaml), base_yaml, to, at + strlen(from));
+    write_file(dir, "bad.yaml", text);
+}
+
+static void expect_bad(const char *from, const char *to, const char *extra, const char *message)
+{
+    char *dir = tmpdir();
+    make_bad(dir, from, to);
+    const char *args[] = {"run", "bad.yaml", "-o", "out", extra, NULL};
+    struct outcome o = run_in(dir, args);
+    char want[1024];
+    snprintf(want, sizeof want, "vmmsim run: %s\n", message);
+    ck_assert_int_eq(o.status, 2);
+    ck_assert_str_eq(o.err, want);
+    ck_assert_msg(!exists(dir, "out") && !exists(dir, "results"), "results written despite bad input");
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+START_TEST(bad_size) { expect_bad("memory: 64MiB", "memory: lots", NULL,
+    "bad.yaml:3:11: host.memory: expected a size like 512MiB, got \"lots\""); }
+END_TEST
+START_TEST(unknown_key) { expect_bad("policy: random", "polcy: random", NULL,
+    "bad.yaml:4:9: host.vmm.polcy: unknown key 'polcy' (valid: policy, allocation, fault_cost, reclaim, states)"); }
+END_TEST
+START_TEST(missing_key) { expect_bad("      memory: 8MiB\n", "", NULL,
+    "bad.yaml:6:7: host.vms[0]: missing key 'memory' (expected a size like 512MiB)"); }
+END_TEST
+START_TEST(out_of_range) { expect_bad("limit: 50%", "limit: 140%", NULL,
+    "bad.yaml:8:14: host.vms[0].limit: expected a ratio in [0%, 100%], got \"140%\""); }
+END_TEST
+START_TEST(unknown_policy) { expect_bad("policy: random", "policy: lfu", NULL,
+    "bad.yaml:4:17: host.vmm.policy: expected one of fifo, random, clock, lru, lru-oracle, two-list, got \"lfu\""); }
+END_TEST
+START_TEST(unknown_workload_kind) { expect_bad("kind: uniform", "kind: gauss", NULL,
+    "bad.yaml:9:24: host.vms[0].workload.kind: expected one of uniform, zipf, loop, hot-cold, phases, got \"gauss\""); }
+END_TEST
+START_TEST(syntax_error) { expect_bad("name: e", "name: [e", NULL,
+    "bad.yaml:2:5: did not find expected ',' or ']' (while parsing a flow sequence)"); }
+END_TEST
+START_TEST(bad_set) { expect_bad("name: e", "name: e", "--set=host.vms[0].memory=lots",
+    "--set host.vms[0].memory: expected a size like 512MiB, got \"lots\""); }
+END_TEST
+START_TEST(bad_relation) { expect_bad("name: e", "name: e\nhosts: []", NULL,
+    "bad.yaml:2:8: hosts: expected either 'host' or 'hosts', got both"); }
+END_TEST
+
+START_TEST(usage_errors)
+{
+    char *dir = tmpdir();
+    const char *a1[] = {"run", "--bogus", NULL}, *a2[] = {"frobnicate", NULL}, *a3[] = {"run", "nope.yaml", NULL};
+    struct outcome o = run_in(dir, a1);
+    ck_assert_int_eq(o.status, 2);
+    ck_assert_str_eq(o.err, "vmmsim run: unknown option '--bogus' (see 'vmmsim run --help')\n");
+    o = run_in(dir, a2);
+    ck_assert_int_eq(o.status, 2);
+    ck_assert_ptr_nonnull(strstr(o.err, "unknown command 'frobnicate'"));
+    o = run_in(dir, a3);
+    ck_assert_int_eq(o.status, 2);
+    ck_assert_str_eq(o.err, "vmmsim run: nope.yaml: cannot open: No such file or directory\n");
+    ck_assert(!exists(dir, "results"));
+    rmdir(dir);
+}
+END_TEST
+
+START_TEST(good_run_writes_everything)
+{
+    char *dir = tmpdir();
+    write_file(dir, "ok.yaml", base_yaml);
+    const char *args[] = {"run", "ok.yaml", "--no-plots", NULL};
+    struct outcome o = run_in(dir, args);
+    ck_assert_msg(o.status == 0, "%s", o.err);
+    const char *files[] = {"results/e/config.yaml", "results/e/summary.json", "results/e/run.json",
+                           "results/e/timeseries.csv"};
+    for (int i = 0; i < 4; i++)
+        ck_assert_msg(exists(dir, files[i]), "%s missing", files[i]);
+    /* The resolved config is itself a valid config, with defaults filled in. */
+    const char *v[] = {"validate", "results/e/config.yaml", NULL};
+    o = run_in(dir, v);
+    ck_assert_msg(o.status == 0, "%s", o.err);
+    const char *p[] = {"policies", NULL};
+    o = run_in(dir, p);
+    ck_assert_ptr_nonnull(strstr(o.out, "lru-oracle"));
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "grep -q 'policy: two-list' %s/results/e/config.yaml && rm -rf %s", dir, dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+Suite *suite_cli(void)
+{
+    Suite *s = suite_create("cli");
+    TCase *tc = tcase_create("errors");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, bad_size);
+    tcase_add_test(tc, unknown_key);
+    tcase_add_test(tc, missing_key);
+    tcase_add_test(tc, out_of_range);
+    tcase_add_test(tc, unknown_policy);
+    tcase_add_test(tc, unknown_workload_kind);
+    tcase_add_test(tc, syntax_error);
+    tcase_add_test(tc, bad_set);
+    tcase_add_test(tc, bad_relation);
+    tcase_add_test(tc, usage_errors);
+    tcase_add_test(tc, good_run_writes_everything);
+    suite_add_tcase(s, tc);
+    return s;
+}
