@@ -14,6 +14,7 @@
 # which also merges further swept parameters. The x axis is reversed: host
 # memory shrinks to the right.
 
+set encoding utf8
 if (!exists("dir")) dir = "."
 file = dir . "/sweep.csv"
 
@@ -49,11 +50,14 @@ xmax = -1e300
 dmax = 0.0
 smin = 1.0
 smax = 1.0
+nsl = 0
 ok(v) = v == v
+# A column's value, NaN for the text "nan" (which would invalidate the row).
+num(c) = strcol(c) eq "nan" || strcol(c) eq "-nan" ? NaN : column(c)
 acc(x, d, sl) = (ok(x) ? (x < xmin ? xmin = x : 0, x > xmax ? xmax = x : 0) : 0, \
                  ok(d) && d > dmax ? dmax = d : 0, \
-                 ok(sl) ? (sl < smin ? smin = sl : 0, sl > smax ? smax = sl : 0) : 0, 0)
-stats file using (acc($2, column("double_paging_per_1000_guest_swapouts"), column("slowdown"))) nooutput
+                 ok(sl) ? (nsl = nsl + 1, sl < smin ? smin = sl : 0, sl > smax ? smax = sl : 0) : 0, 0)
+stats file using (acc(num(2), num("double_paging_per_1000_guest_swapouts"), num("slowdown"))) nooutput
 if (xmin > xmax) { xmin = 0; xmax = 100 }
 xpad = xmax > xmin ? (xmax - xmin) * 0.04 : 5
 dtop = dmax > 0 ? dmax * 1.1 : 1
@@ -64,7 +68,7 @@ sbot = smin < 1 ? smin - (stop - smin) * 0.05 : 0.95
 # One datablock per curve: x, double paging per 1000 swap-outs, slowdown.
 do for [i = 1:nc] {
     eval sprintf("set table $C%d", i)
-    plot file using 2:(column("double_paging_per_1000_guest_swapouts")):(column("slowdown")) \
+    plot file using (num(2)):(num("double_paging_per_1000_guest_swapouts")):(num("slowdown")) \
          with table if (inc(i))
     unset table
 }
@@ -99,7 +103,7 @@ do for [t = 1:2] {
     set border 3 lw 1.0
     set tics nomirror out scale 0.7
     set xrange [xmax + xpad : xmin - xpad]
-    set xlabel "host memory for the VM (% of guest memory)  {/Symbol \256} less"
+    set xlabel "host memory for the VM (% of guest memory)  → less"
     set tmargin at screen 1 - mT / H
     set bmargin at screen mB / H
     unset key
@@ -118,9 +122,11 @@ do for [t = 1:2] {
     set ylabel "slowdown (runtime / runtime at 100%)"
     set yrange [sbot:stop]
     set arrow 1 from graph 0, first 1 to graph 1, first 1 nohead lc "#808080" lw 1 dt 2 back
+    if (nsl == 0) { set label 1 "no baseline run in this sweep" at graph 0.5, 0.5 center tc "#808080" }
     plot for [i = 1:nc] sprintf("$C%d", i) using 1:3 smooth unique with linespoints \
          lw 2 pt pt(i) ps 1.3 lc rgb col(i)
     unset arrow 1
+    unset label 1
 
     # The legend, once, in a strip under the figure title.
     set lmargin at screen 0.1

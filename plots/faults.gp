@@ -12,6 +12,7 @@
 # the log axis a zero rate is drawn on the bottom axis (ylo), which lies below
 # every positive rate, so curves stay continuous.
 
+set encoding utf8
 if (!exists("dir")) dir = "."
 file = dir . "/timeseries.csv"
 maxpanels = 8

@@ -11,6 +11,7 @@
 # Rows are split per VM into datablocks ($V1, $V2, ...) with
 # `with table if (...)`, so the script needs nothing but gnuplot 5.4.
 
+set encoding utf8
 if (!exists("dir")) dir = "."
 file = dir . "/timeseries.csv"
 maxpanels = 8

@@ -1,12 +1,12 @@
 /* guest: page tables, frame allocator, reclaim and swap of one guest OS.
  *
  * Data: pte[v] per process virtual page (P|A|D|S|index), and per guest frame
- * rmap (owner vpage, or GF_FREE|next forming a LIFO free list, or GF_KERNEL),
- * content (token) and gslot (swap-cache slot).
+ * rmap (owner vpage, or GF_FREE|next forming a LIFO free list, or GF_KERNEL)
+ * and content (token, or SWAPREF|slot for a swap-cached clean frame).
  * Invariants (guest_check):
  *   - a present PTE names a frame whose rmap names that PTE back;
  *   - a swapped PTE names a used guest swap slot; every used slot is named
- *     by exactly one swapped PTE or one frame's gslot (never both);
+ *     by exactly one swapped PTE or one mapped frame's SWAPREF (never both);
  *   - the free list holds exactly nfree frames, none mapped;
  *   - the policy tracks exactly the mapped frames.
  * Swap writes are asynchronous (they occupy the device; the frame is free at
@@ -54,12 +54,10 @@ static int alloc_arrays(struct guest *g, uint32_t nslots)
     g->pte = mem_calloc(g->nvpages, sizeof *g->pte);
     g->rmap = mem_calloc(g->nframes, sizeof *g->rmap);
     g->content = mem_calloc(g->nframes, sizeof *g->content);
-    g->gslot = mem_alloc((size_t)g->nframes * sizeof *g->gslot);
     g->slot_content = mem_calloc(nslots, sizeof *g->slot_content);
     g->procs = mem_calloc(g->nprocs, sizeof *g->procs);
-    if (!g->pte || !g->rmap || !g->content || !g->gslot || !g->slot_content || !g->procs)
+    if (!g->pte || !g->rmap || !g->content || !g->slot_content || !g->procs)
         return -ENOMEM;
-    memset(g->gslot, 0xff, (size_t)g->nframes * sizeof *g->gslot);
     return swapmap_init(&g->swap, nslots);
 }
 
@@ -133,7 +131,6 @@ void guest_destroy(struct vm *vm)
     mem_free(g->pte, (size_t)g->nvpages * sizeof *g->pte);
     mem_free(g->rmap, (size_t)g->nframes * sizeof *g->rmap);
     mem_free(g->content, (size_t)g->nframes * sizeof *g->content);
-    mem_free(g->gslot, (size_t)g->nframes * sizeof *g->gslot);
     mem_free(g->slot_content, (size_t)g->swap.nslots * sizeof *g->slot_content);
     mem_free(g->procs, (size_t)g->nprocs * sizeof *g->procs);
     memset(g, 0, sizeof *g);
@@ -159,15 +156,14 @@ static int evict_one(struct sim *s, struct vm *vm, uint64_t *t)
     uint32_t gfn = g->pol->victim(g->pol_self, &g->bits);
     if (gfn == POLICY_NONE)
         return -EAGAIN;
-    uint32_t v = g->rmap[gfn], slot = g->gslot[gfn];
-    if (!(g->pte[v] & PTE_D) && slot != SWAP_NONE) {
+    uint32_t v = g->rmap[gfn], slot;
+    if (guest_has_swap_copy(g, gfn)) {
+        slot = g->content[gfn] & CONTENT_SLOT;
+        g->content[gfn] = g->slot_content[slot];   /* the freed frame keeps stale data */
         g->retained--;
         vm->c[C_guest_drops]++;
     } else {
-        if (slot == SWAP_NONE)
-            slot = swapmap_alloc(&g->swap);
-        else
-            g->retained--;
+        slot = swapmap_alloc(&g->swap);
         if (slot == SWAP_NONE) {
             g->pol->insert(g->pol_self, gfn);
             snprintf(s->err, sizeof s->err, "vm '%s': guest swap is full (%u pages)",
@@ -185,7 +181,6 @@ static int evict_one(struct sim *s, struct vm *vm, uint64_t *t)
             *t = ready;
     }
     g->pte[v] = PTE_S | slot;
-    g->gslot[gfn] = SWAP_NONE;
     free_frame(g, gfn);
     *t += g->p->reclaim_cost_ns;
     return 0;
@@ -241,8 +236,7 @@ int guest_fault(struct sim *s, struct vm *vm, struct gproc *p, uint32_t vpn,
     if (pte & PTE_S) {
         uint32_t slot = pte & PTE_IDX;
         done = device_submit(&g->swapdev, done, slot, 1, 0);
-        g->content[gfn] = g->slot_content[slot];
-        g->gslot[gfn] = slot;
+        g->content[gfn] = CONTENT_SWAPREF | slot;   /* clean, copy on disk */
         g->retained++;
         vm->c[C_guest_swapins]++;
         vm->c[C_guest_major_faults]++;
@@ -282,6 +276,24 @@ int guest_kswapd(struct sim *s, struct vm *vm)
     return 0;
 }
 
+/* Free the swap slot of a swap-cached frame; the frame keeps its contents. */
+static void drop_copy(struct guest *g, uint32_t gfn)
+{
+    uint32_t slot = g->content[gfn] & CONTENT_SLOT;
+    g->content[gfn] = g->slot_content[slot];
+    swapmap_free(&g->swap, slot);
+    g->retained--;
+}
+
+void guest_content_write(struct guest *g, uint32_t gfn)
+{
+    if (g->content[gfn] & CONTENT_PRIVATE)
+        return;
+    if (g->content[gfn] & CONTENT_SWAPREF)
+        drop_copy(g, gfn);
+    g->content[gfn] = CONTENT_PRIVATE | (g->next_private++ & CONTENT_PRIV_MASK);
+}
+
 void guest_proc_exit(struct vm *vm, struct gproc *p)
 {
     struct guest *g = &vm->g;
@@ -290,11 +302,8 @@ void guest_proc_exit(struct vm *vm, struct gproc *p)
         if (pte & PTE_P) {
             uint32_t gfn = pte & PTE_IDX;
             g->pol->remove(g->pol_self, gfn);
-            if (g->gslot[gfn] != SWAP_NONE) {
-                swapmap_free(&g->swap, g->gslot[gfn]);
-                g->gslot[gfn] = SWAP_NONE;
-                g->retained--;
-            }
+            if (guest_has_swap_copy(g, gfn))
+                drop_copy(g, gfn);
             free_frame(g, gfn);
         } else if (pte & PTE_S) {
             swapmap_free(&g->swap, pte & PTE_IDX);
@@ -313,7 +322,7 @@ uint32_t guest_swapped_pages(const struct vm *vm)
 size_t guest_footprint(const struct vm *vm)
 {
     const struct guest *g = &vm->g;
-    return (size_t)g->nvpages * 4 + (size_t)g->nframes * 12 + (size_t)g->swap.nslots * 4 +
+    return (size_t)g->nvpages * 4 + (size_t)g->nframes * 8 + (size_t)g->swap.nslots * 4 +
            swapmap_footprint(&g->swap) + g->pol->footprint(g->pol_self);
 }
 
@@ -324,7 +333,7 @@ static int fail(char *buf, size_t size, const struct vm *vm, const char *what, u
 }
 
 /* Each used swap slot must be named exactly once, by a swapped PTE or by a
- * frame's gslot. */
+ * mapped frame's SWAPREF. */
 static int check_slots(const struct vm *vm, char *buf, size_t size)
 {
     const struct guest *g = &vm->g;
@@ -343,9 +352,9 @@ static int check_slots(const struct vm *vm, char *buf, size_t size)
         }
     }
     for (uint32_t f = 0; f < g->nframes && !rc; f++) {
-        uint32_t sl = g->gslot[f];
-        if (sl == SWAP_NONE)
+        if (GF_IS_FREE(g->rmap[f]) || !guest_has_swap_copy(g, f))
             continue;
+        uint32_t sl = g->content[f] & CONTENT_SLOT;
         if (sl >= g->swap.nslots || !swapmap_used(&g->swap, sl) || seen[sl]++)
             rc = fail(buf, size, vm, "swap-cache slot free or named twice", f);
         named++;
@@ -366,7 +375,7 @@ static int check_frames(const struct vm *vm, char *buf, size_t size)
             continue;
         if (r & GF_FREE) {
             free_count++;
-            if (g->gslot[f] != SWAP_NONE)
+            if (g->content[f] & CONTENT_SWAPREF && !(g->content[f] & CONTENT_PRIVATE))
                 return fail(buf, size, vm, "free frame holds a swap slot", f);
             continue;
         }
@@ -374,7 +383,9 @@ static int check_frames(const struct vm *vm, char *buf, size_t size)
             !(g->pte[r] & PTE_P) || (g->pte[r] & PTE_IDX) != f)
             return fail(buf, size, vm, "frame's rmap does not name a PTE mapping it", f);
         mapped++;
-        retained += g->gslot[f] != SWAP_NONE;
+        retained += guest_has_swap_copy(g, f);
+        if (guest_has_swap_copy(g, f) && (g->pte[r] & PTE_D))
+            return fail(buf, size, vm, "swap-cached frame is dirty", f);
     }
     uint32_t listed = 0;
     for (uint32_t f = g->free_head; f != GF_END && listed <= g->nframes; f = g->rmap[f] & ~GF_FREE) {

@@ -28,11 +28,15 @@ int  guest_boot(struct sim *s, struct vm *vm);
 int  guest_fault(struct sim *s, struct vm *vm, struct gproc *p, uint32_t vpn,
                  int write, uint64_t *cpu, uint64_t *ready);
 
-/* A write to a resident frame: a zero or image page becomes private. */
-static inline void guest_content_write(struct guest *g, uint32_t gfn)
+/* A write to a resident frame whose token is not private yet (the hit path
+ * checks CONTENT_PRIVATE first): a zero or image page becomes private, and a
+ * swap-cached page loses its now stale swap copy. */
+void guest_content_write(struct guest *g, uint32_t gfn);
+
+/* gfn is clean and its guest swap slot holds the same contents. */
+static inline int guest_has_swap_copy(const struct guest *g, uint32_t gfn)
 {
-    if (!(g->content[gfn] & CONTENT_PRIVATE))
-        g->content[gfn] = CONTENT_PRIVATE | (g->next_private++ & ~CONTENT_PRIVATE);
+    return (g->content[gfn] & (CONTENT_PRIVATE | CONTENT_SWAPREF)) == CONTENT_SWAPREF;
 }
 
 /* The background reclaim thread's event. */

@@ -10,8 +10,11 @@
  *     P | A | D | S | 28-bit index   (index = gfn if P, guest swap slot if S)
  *   guest frame (per guest-physical frame):
  *     rmap    = owning virtual page, or GF_FREE|next-free, or GF_KERNEL
- *     content = content token (0 = zero page, < 2^31 OS image, else private)
- *     gslot   = swap slot still holding a clean copy (swap cache), or SWAP_NONE
+ *     content = content token (0 = zero page, < 2^30 OS image, PRIVATE|n
+ *               unique to this VM), or SWAPREF|slot when the frame is clean
+ *               and guest swap slot `slot` still holds its contents (the swap
+ *               cache; the contents are then slot_content[slot]). A write to
+ *               such a frame frees the slot, so SWAPREF implies clean.
  *   p2m (per guest-physical frame, the VMM's view):
  *     3-bit state | A | D | 27-bit index (host swap slot when SWAPPED)
  * Host frames are fungible, so a HOST p2m entry needs no frame number: the
@@ -46,6 +49,9 @@
 /* ---- content tokens ---------------------------------------------------- */
 #define CONTENT_ZERO     0u
 #define CONTENT_PRIVATE  0x80000000u  /* tokens with this bit are unique to one VM */
+#define CONTENT_SWAPREF  0x40000000u  /* low 28 bits: guest swap slot with a clean copy */
+#define CONTENT_SLOT     0x0FFFFFFFu
+#define CONTENT_PRIV_MASK 0x7FFFFFFFu
 
 /* ---- p2m --------------------------------------------------------------- */
 enum p2m_state { P2M_UNBACKED = 0, P2M_HOST = 1, P2M_SWAPPED = 2, P2M_SHARED = 3, P2M_BALLOONED = 4 };
@@ -147,7 +153,7 @@ struct gproc {
 struct guest {
     uint32_t nframes, nvpages;
     uint32_t *pte;                      /* [nvpages] */
-    uint32_t *rmap, *content, *gslot;   /* [nframes] */
+    uint32_t *rmap, *content;           /* [nframes] */
     uint32_t free_head, nfree, nkernel;
     uint32_t wm_min, wm_low, wm_high;   /* frames */
     const struct repl_policy *pol;

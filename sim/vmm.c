@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "sim/guest.h"
 #include "sim/mem.h"
 
 static int p2m_accessed(void *ctx, uint32_t gfn)
@@ -135,10 +136,7 @@ static struct vm *most_over(struct host *h)
  * frame is clean and still holds its guest swap slot (swap cache). */
 static int guest_has_copy(const struct vm *vm, uint32_t gfn)
 {
-    uint32_t r = vm->g.rmap[gfn];
-    if (r & GF_FREE || vm->g.gslot[gfn] == SWAP_NONE)
-        return 0;
-    return !(vm->g.pte[r] & PTE_D);
+    return !(vm->g.rmap[gfn] & GF_FREE) && guest_has_swap_copy(&vm->g, gfn);
 }
 
 int vmm_swap_out(struct sim *s, struct vm *vm, uint64_t now)

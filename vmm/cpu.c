@@ -56,12 +56,22 @@ void cpu_free(struct cpu *c)
 
 void cpu_jc_flush(struct cpu *c)
 {
-    memset(c->jc, 0, sizeof(c->jc));
+    if (++c->jc_epoch >= (1u << 29)) {       /* wrap: really clear */
+        c->jc_epoch = 1;
+        memset(c->jc, 0, sizeof(c->jc));
+    }
+    c->jc_key = c->jc_epoch * 4 + (uint32_t)c->priv;
 }
 
 void cpu_tlb_flush(struct cpu *c)
 {
     memset(c->tlb, 0xff, sizeof(c->tlb));
+    cpu_jc_flush(c);
+}
+
+void cpu_tlb_flush_virt(struct cpu *c)
+{
+    memset(&c->tlb[0], 0xff, 2 * sizeof(c->tlb[0]));   /* U and S contexts */
     cpu_jc_flush(c);
 }
 
@@ -130,6 +140,7 @@ int cpu_irq_take(struct cpu *c)
 void cpu_set_priv(struct cpu *c, int priv)
 {
     c->priv = priv;
+    c->jc_key = c->jc_epoch * 4 + (uint32_t)priv;
     cpu_ctx_update(c);
     cpu_irq_update(c);
 }
@@ -289,6 +300,7 @@ int cpu_run(struct cpu *c, uint64_t budget, struct cpu_exit *exit)
     }
     memset(exit, 0, sizeof(*exit));
     c->exit = exit;
+    cpu_code_sync(c);          /* the caller may have written guest code */
     uint64_t end = c->icount + budget < c->icount ? ~0ULL : c->icount + budget;
     for (;;) {
         cpu_timer_update(c);

@@ -151,9 +151,11 @@ struct cpu {
     struct cpu_tlb tlb[3];
     struct cpu_tlb *tlb_data, *tlb_fetch;
 
-    /* jump cache: virtual pc (| priv) -> block, checked against frame gen */
-    struct { uint64_t tag; struct cpu_block *blk; } jc[CPU_JC_SIZE];
-    uint8_t jc_priv[CPU_JC_SIZE];
+    /* jump cache: (virtual pc, key) -> block, also checked against the frame
+     * gen; key = epoch * 4 + priv, so a flush is epoch++ (O(1)) */
+    struct cpu_jce { uint64_t tag; struct cpu_block *blk; uint32_t key; } jc[CPU_JC_SIZE];
+    uint32_t jc_epoch, jc_key;
+    uint64_t code_epoch;     /* phys->code_epoch the jump cache is valid for */
     struct cpu_tcache *tc;
     /* statistics */
     uint64_t n_tlb_miss, n_blocks_translated, n_tc_flush, n_exits;

@@ -95,7 +95,7 @@ static void write_mstatus(struct cpu *c, uint64_t v)
     uint64_t nw = (old & ~MSTATUS_W) | (v & MSTATUS_W);
     c->csr.mstatus = nw;
     if ((old ^ nw) & (MSTATUS_SUM | MSTATUS_MXR))
-        cpu_tlb_flush(c);
+        cpu_tlb_flush_virt(c);
     cpu_ctx_update(c);
     cpu_irq_update(c);
 }
@@ -110,7 +110,7 @@ static void write_satp(struct cpu *c, uint64_t v)
         v = 0;
     if (v != c->csr.satp) {
         c->csr.satp = v;
-        cpu_tlb_flush(c);
+        cpu_tlb_flush_virt(c);
     }
     cpu_ctx_update(c);
 }
@@ -255,7 +255,7 @@ int cpu_csr_priv(struct cpu *c, const struct cpu_insn *d)
     case OP_SFENCE_VMA:
         if (p == CPU_PRIV_U || (p == CPU_PRIV_S && (ms & MSTATUS_TVM)))
             break;
-        cpu_tlb_flush(c);
+        cpu_tlb_flush_virt(c);
         return CPU_OK;
     }
     return cpu_trap(c, CPU_EXC_ILLEGAL, d->raw);

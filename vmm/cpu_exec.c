@@ -113,19 +113,20 @@ static inline uint64_t remw(int32_t a, int32_t b)
     return SX32(a % b);
 }
 
-/* Find the block to run at c->pc, or NULL with *st set. */
+/* Find the block to run at c->pc, or NULL with *st set. A jump-cache hit
+ * needs no generation check: every code change flushes it (cpu_code_sync). */
 static inline struct cpu_block *find_block(struct cpu *c, uint64_t limit, int *st)
 {
     uint32_t h = (uint32_t)(c->pc >> 2) & (CPU_JC_SIZE - 1);
-    struct cpu_block *b = c->jc[h].blk;
-    if (!(likely(c->jc[h].tag == c->pc && b && b->gen == b->meta->gen &&
-                 c->jc_priv[h] == c->priv))) {
+    struct cpu_jce *j = &c->jc[h];
+    struct cpu_block *b = j->blk;
+    if (!(likely(j->tag == c->pc && j->key == c->jc_key))) {
         b = cpu_tcache_get(c, st);
         if (!b)
             return NULL;
-        c->jc[h].tag = c->pc;
-        c->jc[h].blk = b;
-        c->jc_priv[h] = (uint8_t)c->priv;
+        j->tag = c->pc;
+        j->blk = b;
+        j->key = c->jc_key;
     }
     if (unlikely(c->icount + b->n > limit))
         b = cpu_tcache_single(c, st);

@@ -87,6 +87,17 @@ void cpu_ctx_update(struct cpu *c);
 void cpu_timer_update(struct cpu *c);
 int cpu_stop(struct cpu *c, enum cpu_exit_reason why);
 void cpu_jc_flush(struct cpu *c);
+/* Drop jump-cache entries if any frame's code changed since the last call
+ * (the jump cache does not check frame generations itself). */
+static inline void cpu_code_sync(struct cpu *c)
+{
+    if (c->code_epoch != c->phys->code_epoch) {
+        c->code_epoch = c->phys->code_epoch;
+        cpu_jc_flush(c);
+    }
+}
+/* Flush the translated (U and S) TLB contexts: satp, sfence.vma, SUM/MXR. */
+void cpu_tlb_flush_virt(struct cpu *c);
 
 /* cpu_csr.c: execute a CSR instruction or a privileged one (mret, sret, wfi,
  * sfence.vma); c->pc and c->icount are synchronised to the instruction. */

@@ -42,10 +42,10 @@ static int data_priv(const struct cpu *c)
 /* Mark a frame written by the hart: its translated code (if any) is stale. */
 static void frame_written(struct cpu *c, uint64_t pa)
 {
-    struct phys_meta *m = &c->phys->meta[phys_frame(c->phys, pa)];
-    if (m->flags & PHYS_F_CODE) {
-        m->gen++;
-        m->flags &= (uint8_t)~PHYS_F_CODE;
+    uint64_t i = phys_frame(c->phys, pa);
+    if (c->phys->meta[i].flags & PHYS_F_CODE) {
+        phys_code_changed(c->phys, i);
+        cpu_code_sync(c);
     }
 }
 
@@ -195,8 +195,9 @@ static int phys_access(struct cpu *c, uint64_t va, uint64_t pa, int size, int ac
                                 : m->ops->write(m->opaque, pa - m->base, size, *val);
     if (r < 0)
         return cpu_trap(c, cause_access[acc], va);
-    /* a device (the CLINT) may have changed timer or interrupt state */
+    /* a device may have changed timer or interrupt state, or DMAed over code */
     cpu_timer_update(c);
+    cpu_code_sync(c);
     return CPU_OK;
 }
 

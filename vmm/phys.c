@@ -58,8 +58,7 @@ int phys_map(struct phys *p, uint64_t gpa, uint8_t *host, uint8_t **old)
     if (old)
         *old = p->frames[i];
     p->frames[i] = host;
-    p->meta[i].gen++;
-    p->meta[i].flags &= (uint8_t)~PHYS_F_CODE;
+    phys_code_changed(p, i);
     return 0;
 }
 
@@ -106,11 +105,8 @@ int phys_write(struct phys *p, uint64_t gpa, const void *src, uint64_t len)
         uint64_t n = PHYS_PAGE_SIZE - (gpa & (PHYS_PAGE_SIZE - 1));
         if (n > len)
             n = len;
-        struct phys_meta *m = &p->meta[phys_frame(p, gpa)];
-        if (m->flags & PHYS_F_CODE) {
-            m->gen++;
-            m->flags &= (uint8_t)~PHYS_F_CODE;
-        }
+        if (p->meta[phys_frame(p, gpa)].flags & PHYS_F_CODE)
+            phys_code_changed(p, phys_frame(p, gpa));
         memcpy(h, s, n);
         s += n;
         gpa += n;

@@ -47,6 +47,7 @@ struct phys {
     uint8_t **frames;              /* host frame per guest frame, NULL = unmapped */
     struct phys_meta *meta;        /* per guest frame */
     uint8_t *pool;                 /* the host frames allocated by phys_new */
+    uint64_t code_epoch;           /* bumped whenever any frame's gen changes */
     int nmmio;
     struct phys_mmio mmio[PHYS_MMIO_MAX];
 };
@@ -66,6 +67,15 @@ static inline uint8_t *phys_ptr(const struct phys *p, uint64_t gpa)
         return NULL;
     uint8_t *f = p->frames[off >> PHYS_PAGE_SHIFT];
     return f ? f + (off & (PHYS_PAGE_SIZE - 1)) : NULL;
+}
+
+/* The contents of guest frame i may have changed under translated code:
+ * make its blocks stale (CPUs compare code_epoch to drop cached lookups). */
+static inline void phys_code_changed(struct phys *p, uint64_t i)
+{
+    p->meta[i].gen++;
+    p->meta[i].flags &= (uint8_t)~PHYS_F_CODE;
+    p->code_epoch++;
 }
 
 /* Non-zero if gpa lies inside the RAM window (mapped or not). */

@@ -8,7 +8,9 @@
  * reference budget.
  *
  * Main data structure: struct workload_set, an array of struct workload (one
- * per process: ops, generator state, stream, budget left).
+ * per process: ops, generator state, stream, budget left). The array's
+ * block also holds a copy of the common keys that every env.common points
+ * to, so the caller may move or copy the struct workload_set itself.
  * Invariants: every process's stream depends only on (seed, vm_index, proc);
  * the READ and WRITE records a process emits before WL_END number exactly
  * `refs` (IDLE records do not count); fill paths allocate nothing.
@@ -130,6 +132,12 @@ static int read_common(struct cfg_node *map, uint32_t page_size, struct wl_commo
     return cfg_time(map, "think", "100ns", &c->think_ns, err);
 }
 
+/* The procs block: n entries, then the wl_common copy the envs point to. */
+static size_t procs_bytes(uint32_t n)
+{
+    return n * sizeof(struct workload) + sizeof(struct wl_common);
+}
+
 static void destroy_procs(struct workload *p, uint32_t n)
 {
     for (uint32_t i = 0; i < n; i++) {
@@ -150,13 +158,17 @@ int workload_set_create(struct cfg_node *map, uint32_t page_size, uint64_t seed,
     memset(out, 0, sizeof *out);
     if ((rc = cfg_want_map(map, err)))
         return rc;
-    if (page_size == 0)
+    if (page_size == 0) {
+        snprintf(err->msg, sizeof err->msg, "workload: page size 0");
         return -EINVAL;
+    }
     if ((rc = read_common(map, page_size, &out->common, &ops, err)))
         return rc;
-    out->procs = mem_calloc(out->common.processes, sizeof *out->procs);
+    out->procs = mem_calloc(1, procs_bytes(out->common.processes));
     if (!out->procs)
         goto nomem;
+    struct wl_common *common = (struct wl_common *)(out->procs + out->common.processes);
+    *common = out->common;
     for (i = 0; i < out->common.processes; i++) {
         struct workload *w = &out->procs[i];
         w->ops = ops;
@@ -165,7 +177,7 @@ int workload_set_create(struct cfg_node *map, uint32_t page_size, uint64_t seed,
         if (!w->rng)
             goto nomem;
         seed_stream(w->rng, seed, vm_index, i);
-        w->env = (struct wl_env){.rng = w->rng, .proc = i, .nprocs = out->common.processes, .common = &out->common};
+        w->env = (struct wl_env){.rng = w->rng, .proc = i, .nprocs = common->processes, .common = common};
         if ((rc = ops->create(map, &w->env, &w->self, err)))
             goto fail;
     }
@@ -176,7 +188,7 @@ nomem:
 fail:
     if (out->procs) {
         destroy_procs(out->procs, out->common.processes);
-        mem_free(out->procs, out->common.processes * sizeof *out->procs);
+        mem_free(out->procs, procs_bytes(out->common.processes));
     }
     memset(out, 0, sizeof *out);
     return rc;
@@ -187,7 +199,7 @@ void workload_set_destroy(struct workload_set *set)
     if (!set || !set->procs)
         return;
     destroy_procs(set->procs, set->common.processes);
-    mem_free(set->procs, set->common.processes * sizeof *set->procs);
+    mem_free(set->procs, procs_bytes(set->common.processes));
     memset(set, 0, sizeof *set);
 }
 
@@ -233,7 +245,7 @@ size_t workload_fill(struct workload *w, struct wl_ref *buf, size_t n)
 
 size_t workload_set_footprint(const struct workload_set *set)
 {
-    size_t bytes = set->common.processes * sizeof *set->procs;
+    size_t bytes = procs_bytes(set->common.processes);
     for (uint32_t i = 0; i < set->common.processes; i++) {
         const struct workload *w = &set->procs[i];
         bytes += sizeof *w->rng + gsl_rng_size(w->rng);

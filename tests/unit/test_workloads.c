@@ -14,7 +14,6 @@
 
 #include "sim/cfg.h"
 #include "sim/mem.h"
-#include "tests/testutil.h"
 #include "workloads/workload.h"
 #include "workloads/zipf.h"
 
@@ -556,6 +555,54 @@ START_TEST(test_config_errors)
 }
 END_TEST
 
+/* Every key a generator documents is read, so cfg_check_unused passes on a
+ * config that sets them all, and a stray key names the valid ones. */
+START_TEST(test_all_keys_used)
+{
+    static const char *const full[] = {
+        "      kind: uniform\n",
+        "      kind: zipf\n      alpha: 1.2\n      scatter: no\n",
+        "      kind: loop\n      stride: 4\n",
+        "      kind: hot-cold\n      hot: 10%\n      hot_refs: 95%\n",
+        "      kind: phases\n      repeat: false\n      phases:\n        - idle: 3s\n"
+        "        - {refs: 9, wss: 5%, offset: 1%, shift: 2%, dist: zipf, alpha: 0.7, scatter: yes}\n",
+    };
+    struct fixture f;
+    char body[512];
+    snprintf(body, sizeof body, "%s      processes: 2\n      footprint: 1MiB\n      refs: 10M\n"
+             "      write_ratio: 10%%\n      think: 1us\n", full[_i]);
+    setup_ok(&f, body, 1, 0);
+    ck_assert_uint_eq(f.set.common.refs, 10000000);
+    ck_assert_uint_eq(f.set.common.think_ns, 1000);
+    ck_assert_uint_eq(f.set.common.pages, 256);
+    ck_assert_double_eq(f.set.common.write_ratio, 0.1);
+    ck_assert_int_eq(cfg_check_unused(f.doc->root, &f.err), 0);
+    /* the set may be moved: the generators do not point into it */
+    struct workload_set moved = f.set;
+    memset(&f.set, 0xa5, sizeof f.set);
+    struct wl_ref buf[64];
+    ck_assert_uint_eq(workload_fill(&moved.procs[1], buf, 64), 64);
+    f.set = moved;
+    teardown(&f);
+}
+END_TEST
+
+START_TEST(test_unknown_key)
+{
+    struct fixture f;
+    setup_ok(&f, "      kind: uniform\n      footprint: 1MiB\n      alpha: 1\n", 1, 0);
+    ck_assert_int_eq(cfg_check_unused(f.doc->root, &f.err), -EINVAL);
+    ck_assert_str_eq(f.err.msg, "t.yaml:5:7: vms[0].workload.alpha: unknown key 'alpha' "
+                                "(valid: kind, processes, footprint, refs, write_ratio, think)");
+    teardown(&f);
+    setup_ok(&f, "      kind: phases\n      footprint: 1MiB\n      phases:\n        - {idle: 1s, refs: 5}\n"
+                 "        - {refs: 5}\n", 1, 0);
+    ck_assert_int_eq(cfg_check_unused(f.doc->root, &f.err), -EINVAL);
+    ck_assert_str_eq(f.err.msg, "t.yaml:6:22: vms[0].workload.phases[0].refs: unknown key 'refs' (valid: idle)");
+    teardown(&f);
+}
+END_TEST
+
 /* ---- memory -------------------------------------------------------------- */
 
 START_TEST(test_mem_balance)
@@ -627,6 +674,8 @@ Suite *suite_workloads(void)
     tcase_add_loop_test(tc, test_refs_budget, 0, 5);
     tcase_add_loop_test(tc, test_determinism, 0, 5);
     tcase_add_test(tc, test_config_errors);
+    tcase_add_loop_test(tc, test_all_keys_used, 0, 5);
+    tcase_add_test(tc, test_unknown_key);
     tcase_add_loop_test(tc, test_mem_balance, 0, 5);
     tcase_add_loop_test(tc, test_fault_injection, 0, 5);
     suite_add_tcase(s, tc);
