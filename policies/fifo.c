@@ -1,12 +1,12 @@
 /* fifo: first-in first-out replacement; the victim is the frame inserted
  * longest ago, whatever its references (so it shows Belady's anomaly).
  *
- * Data structure: an intrusive circular doubly linked list over frame numbers,
- * an array node[] of nframes+1 {prev, next} pairs of uint32, entry nframes
- * being the sentinel. node[sentinel].next is the oldest frame (the next
- * victim), node[sentinel].prev the newest.
+ * Data structure: an intrusive circular doubly linked list over frame numbers
+ * (policies/dlist.h), an array node[] of nframes+1 {prev, next} pairs of
+ * uint32, entry nframes being the sentinel. The head (node[sentinel].next) is
+ * the oldest frame (the next victim), the tail the newest.
  *
- * Invariant: frame f is tracked iff node[f].next != FIFO_OFF; the tracked
+ * Invariant: frame f is tracked iff dlist_linked(node, f); the tracked
  * frames are exactly the list hanging off the sentinel, oldest first; n is
  * their number.
  *
@@ -21,63 +21,47 @@
 
 #include <assert.h>
 
+#include "policies/dlist.h"
 #include "sim/mem.h"
-
-#define FIFO_OFF UINT32_MAX /* node[].next of an untracked frame */
-
-/* prev and next side by side: one cache line per frame touched. */
-struct fifo_node {
-    uint32_t prev, next;
-};
 
 struct fifo {
     uint32_t nframes; /* also the sentinel's index */
     uint32_t n;       /* tracked frames */
-    struct fifo_node *node; /* nframes+1 entries, the last the sentinel */
+    struct dlist_node *node; /* nframes+1 entries, the last the sentinel */
 };
-
-static size_t nodes_bytes(uint32_t nframes)
-{
-    return ((size_t)nframes + 1) * sizeof(struct fifo_node);
-}
 
 static void fifo_destroy(void *self)
 {
     struct fifo *q = self;
     if (!q)
         return;
-    mem_free(q->node, nodes_bytes(q->nframes));
+    mem_free(q->node, dlist_bytes(q->nframes, 1));
     mem_free(q, sizeof(*q));
 }
 
 static void *fifo_create(const struct policy_args *args, uint32_t nframes)
 {
-    if (nframes >= FIFO_OFF - 1)
+    if (nframes >= DLIST_OFF - 1)
         return NULL;
     struct fifo *q = mem_calloc(1, sizeof(*q));
     if (!q)
         return NULL;
     q->nframes = nframes;
-    q->node = mem_alloc(nodes_bytes(nframes));
+    q->node = mem_alloc(dlist_bytes(nframes, 1));
     if (!q->node) {
         fifo_destroy(q);
         return NULL;
     }
-    for (uint32_t f = 0; f < nframes; f++)
-        q->node[f].next = FIFO_OFF;
-    q->node[nframes].prev = q->node[nframes].next = nframes;
+    dlist_init_frames(q->node, nframes);
+    dlist_init(q->node, nframes);
     return q;
 }
 
 static void fifo_insert(void *self, uint32_t f)
 {
     struct fifo *q = self;
-    uint32_t s = q->nframes, last = q->node[s].prev;
-    assert(f < q->nframes && q->node[f].next == FIFO_OFF);
-    q->node[f].prev = last;
-    q->node[f].next = s;
-    q->node[last].next = f;
-    q->node[s].prev = f;
+    assert(f < q->nframes && !dlist_linked(q->node, f));
+    dlist_link_before(q->node, q->nframes, f);
     q->n++;
 }
 
@@ -89,18 +73,15 @@ static void fifo_touch(void *self, uint32_t f)
 static void fifo_remove(void *self, uint32_t f)
 {
     struct fifo *q = self;
-    assert(f < q->nframes && q->node[f].next != FIFO_OFF);
-    uint32_t p = q->node[f].prev, n = q->node[f].next;
-    q->node[p].next = n;
-    q->node[n].prev = p;
-    q->node[f].next = FIFO_OFF;
+    assert(f < q->nframes && dlist_linked(q->node, f));
+    dlist_remove(q->node, f);
     q->n--;
 }
 
 static uint32_t fifo_victim(void *self, const struct frame_bits *bits)
 {
     struct fifo *q = self;
-    uint32_t f = q->node[q->nframes].next;
+    uint32_t f = dlist_head(q->node, q->nframes);
     if (f == q->nframes)
         return POLICY_NONE;
     fifo_remove(q, f);
@@ -114,7 +95,7 @@ static uint32_t fifo_count(const void *self)
 
 static size_t fifo_footprint(const void *self)
 {
-    return sizeof(struct fifo) + nodes_bytes(((const struct fifo *)self)->nframes);
+    return sizeof(struct fifo) + dlist_bytes(((const struct fifo *)self)->nframes, 1);
 }
 
 const struct repl_policy policy_fifo = {

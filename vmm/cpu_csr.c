@@ -272,6 +272,6 @@ int cpu_csr_set(struct cpu *c, unsigned csr, uint64_t val)
     if (csr > 0xfff || csr_read(c, csr, &old) != 0)
         return -EINVAL;
     if (csr == 0xb00 || csr == 0xb02)       /* host write: no instruction retires */
-        val -= 1;
+        val += 1;
     return csr_write(c, csr, val);
 }

@@ -30,11 +30,32 @@
 #define SX32(v) ((uint64_t)(int64_t)(int32_t)(uint32_t)(v))
 #define PGMASK (~(uint64_t)0xfff)
 
-/* jump to target: commit, or raise a misaligned-fetch trap on the jump */
+/* Leave the block for target (retired count cnt) through chain slot k: follow
+ * the cached successor if it is current and fits the budget, else remember
+ * the slot so next_block can fill it. Only same-page targets are chained: a
+ * block's successor there shares its frame and translation. */
+#define CHAIN(target, cnt, k) do { \
+        uint64_t t2_ = (target); \
+        c->pc = t2_; c->icount = base + (cnt); \
+        if (((t2_ ^ bpc) >> 12) == 0) { \
+            const struct cpu_block *s_ = b->succ[k]; \
+            if (s_ && s_->gen == s_->meta->gen && !c->irq_ready && c->icount + s_->n <= limit) { \
+                b = s_; bpc = t2_; base = c->icount; in = b->ins; \
+                tr = c->tlb_data->r; tw = c->tlb_data->w; goto *tbl[in->op]; \
+            } \
+            if (!b->single) { \
+                link = (struct cpu_block **)&b->succ[k]; link_pc = t2_; \
+                link_key = c->jc_key; link_flush = c->n_tc_flush; \
+            } \
+        } \
+        goto next_block; \
+    } while (0)
+
+/* jump to target: chain, or raise a misaligned-fetch trap on the jump */
 #define JUMP(target) do { \
         uint64_t t_ = (target); \
         if (unlikely(t_ & 3)) { SYNC(); st = cpu_trap(c, CPU_EXC_FETCH_MISALIGNED, t_); goto leave; } \
-        c->pc = t_; c->icount = base + IDX + 1; goto next_block; \
+        CHAIN(t_, IDX + 1, 0); \
     } while (0)
 
 #define BRANCH(cond) do { if (cond) JUMP(PC + IMM); NEXT; } while (0)
@@ -146,6 +167,10 @@ int cpu_exec_run(struct cpu *c, uint64_t limit)
     const struct cpu_tlbe *tr, *tw;
     uint64_t bpc, base;
     int st = CPU_OK;
+    /* pending chain link: slot to fill with the block found for link_pc */
+    struct cpu_block **link = NULL;
+    uint64_t link_pc = 0, link_flush = 0;
+    uint32_t link_key = 0;
 
 next_block:
     if (unlikely(c->icount >= limit))
@@ -153,6 +178,12 @@ next_block:
     if (unlikely(c->irq_ready) && (st = cpu_irq_take(c)) == CPU_STOP)
         return st;
     b = find_block(c, limit, &st);
+    if (link) {
+        if (b && !b->single && c->pc == link_pc && c->jc_key == link_key &&
+            c->n_tc_flush == link_flush)
+            *link = (struct cpu_block *)b;
+        link = NULL;
+    }
     if (unlikely(!b))
         goto leave;
     bpc = c->pc;
@@ -168,6 +199,8 @@ leave:
     goto next_block;
 
 op_END:
+    if (likely(b->ft_chain))
+        CHAIN(bpc + 4 * (uint64_t)b->n, b->n, 1);
     c->pc = bpc + 4 * (uint64_t)b->n;
     c->icount = base + b->n;
     goto next_block;
@@ -181,10 +214,10 @@ op_FENCE_I:
 op_LUI:    RD = IMM; NEXT;
 op_AUIPC:  RD = PC + IMM; NEXT;
 op_JAL: {
-        uint64_t link = PC + 4;
+        uint64_t lnk = PC + 4;
         uint64_t t = PC + IMM;
         if (likely(!(t & 3)))
-            RD = link;
+            RD = lnk;
         JUMP(t);
     }
 op_JALR: {

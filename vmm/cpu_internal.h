@@ -73,6 +73,12 @@ struct cpu_block {
     struct phys_meta *meta;    /* frame of ppc; block valid while gen matches */
     uint32_t gen;
     uint32_t n;                /* instructions before the OP_END sentinel */
+    /* chained successors in the same virtual page: [0] taken jump/branch,
+     * [1] fall-through; only followed while their gen is current */
+    struct cpu_block *succ[2];
+    uint8_t single;            /* the scratch one-instruction block: never linked */
+    uint8_t ft_chain;          /* fall-through may chain: the block did not end
+                                  with a CSR or system instruction */
     struct cpu_insn ins[];
 };
 

@@ -107,6 +107,14 @@ static uint32_t decode_run(struct cpu_insn *ins, const uint8_t *host, uint64_t p
     return n;
 }
 
+/* A system instruction may change translation or privilege: the code after
+ * it must be looked up afresh, not reached through a chain link. */
+static uint8_t fall_through_chains(const struct cpu_block *b)
+{
+    int op = b->ins[b->n - 1].op;
+    return op <= OP_BGEU || (op >= OP_LB && op < OP_FENCE_I) || op == OP_AMO;
+}
+
 /* Fetch-translate c->pc: host pointer and gpa, or NULL + *st. */
 static const uint8_t *fetch(struct cpu *c, uint64_t *ppc, int *st)
 {
@@ -139,7 +147,10 @@ struct cpu_block *cpu_tcache_get(struct cpu *c, int *st)
     b->ppc = ppc;
     b->meta = m;
     b->gen = m->gen;
+    b->succ[0] = b->succ[1] = NULL;
+    b->single = 0;
     b->n = decode_run(b->ins, host, ppc, CPU_BLOCK_MAX);
+    b->ft_chain = fall_through_chains(b);
     t->used += (sizeof(*b) + (b->n + 1) * sizeof(struct cpu_insn) + 15) & ~(size_t)15;
     unsigned h = hash_of(ppc);
     b->next = t->hash[h];
@@ -158,6 +169,9 @@ struct cpu_block *cpu_tcache_single(struct cpu *c, int *st)
     b->ppc = ppc;
     b->meta = &c->phys->meta[phys_frame(c->phys, ppc)];
     b->gen = b->meta->gen;
+    b->succ[0] = b->succ[1] = NULL;
+    b->single = 1;
     b->n = decode_run(b->ins, host, ppc, 1);
+    b->ft_chain = 0;
     return b;
 }

@@ -54,11 +54,16 @@ static double big_h(double alpha, double x)
     return helper2((1.0 - alpha) * lx) * lx;
 }
 
-static double big_h_inv(double alpha, double x)
+/* Hinv(x) = (1 + (1-alpha) x)^(1/(1-alpha)). Away from alpha = 1 the plain
+ * log(1 + t) loses at most eps/|1-alpha| relative accuracy, which cannot
+ * move a rank, and is much cheaper than log1p; near 1 the series is used. */
+static double big_h_inv(const struct zipf_dist *d, double x)
 {
-    double t = x * (1.0 - alpha);
+    double t = x * d->oma;
     if (t < -1.0)
         t = -1.0; /* rounding at the far end of the range */
+    if (d->fast_inv)
+        return exp(log(1.0 + t) * d->inv_oma);
     return exp(helper1(t) * x);
 }
 
@@ -71,7 +76,7 @@ static uint32_t ri_rank(const struct zipf_dist *d, gsl_rng *rng)
 {
     for (;;) {
         double u = d->hn + gsl_rng_uniform(rng) * (d->hx1 - d->hn);
-        double x = big_h_inv(d->alpha, u);
+        double x = big_h_inv(d, u);
         double kd = floor(x + 0.5);
         if (kd < 1.0)
             kd = 1.0;
@@ -122,7 +127,10 @@ int zipf_dist_init(struct zipf_dist *d, uint32_t n, double alpha, int scatter, e
     if (method == ZIPF_REJECTION || (method == ZIPF_AUTO && n > ZIPF_ALIAS_MAX)) {
         d->hx1 = big_h(alpha, 1.5) - 1.0;
         d->hn = big_h(alpha, n + 0.5);
-        d->s = 2.0 - big_h_inv(alpha, big_h(alpha, 2.5) - small_h(alpha, 2.0));
+        d->oma = 1.0 - alpha;
+        d->fast_inv = fabs(d->oma) >= 1e-3;
+        d->inv_oma = d->fast_inv ? 1.0 / d->oma : 0.0;
+        d->s = 2.0 - big_h_inv(d, big_h(alpha, 2.5) - small_h(alpha, 2.0));
         return 0;
     }
     double *p = mem_alloc((size_t)n * sizeof *p);

@@ -29,6 +29,8 @@ struct zipf_dist {
     double alpha;
     gsl_ran_discrete_t *alias;   /* alias method, else NULL: rejection-inversion */
     double hx1, hn, s;           /* rejection-inversion constants */
+    double oma, inv_oma;         /* 1 - alpha and its inverse */
+    int fast_inv;                /* |1 - alpha| >= 1e-3: Hinv through log */
     int scatter;
     uint32_t mask;               /* scatter domain 2^b - 1, the least >= n - 1 */
     unsigned shift;              /* xor-shift distance, (b + 1) / 2 */

@@ -71,6 +71,8 @@ static uint32_t enc_j(int32_t imm, int rd)
 #define CSRRS(rd, csr, rs) enc_i(csr, rs, 2, rd, 0x73)
 #define CSRRSI(rd, csr, u) enc_i(csr, u, 6, rd, 0x73)
 #define CSRR(rd, csr)      CSRRS(rd, csr, 0)
+#define SLLI(rd, rs, sh)   enc_i(sh, rs, 1, rd, 0x13)
+#define OR(rd, a, b)       enc_r(0, b, a, 6, rd, 0x33)
 #define ECALL  0x00000073u
 #define EBREAK 0x00100073u
 #define MRET   0x30200073u
@@ -158,6 +160,9 @@ START_TEST(test_arith)
     ck_assert_uint_eq(x[0], 0);
     ck_assert_uint_eq(v.c->pc, BASE + 13 * 4);
     ck_assert_uint_eq(csr(&v, MINSTRET), 13);
+    ck_assert_int_eq(cpu_csr_set(v.c, MINSTRET, 100), 0);
+    ck_assert_uint_eq(csr(&v, MINSTRET), 100);
+    ck_assert_int_eq(cpu_csr_set(v.c, 0x7ff, 1), -EINVAL);     /* no such CSR */
     vm_free(&v);
 }
 END_TEST
@@ -375,6 +380,40 @@ START_TEST(test_sv39_user_bit)
     run(&v, 1 + 3, &e);
     ck_assert_uint_eq(v.c->x[10], CPU_EXC_FETCH_PAGE);
     ck_assert_uint_eq(v.c->x[11], 0x1000);
+    vm_free(&v);
+}
+END_TEST
+
+START_TEST(test_sv39_sum_mxr)
+{
+    struct vm v = vm_new();
+    /* M handler: x20 = x20 << 4 | mcause, skip the faulting instruction */
+    const uint32_t h[] = {SLLI(20, 20, 4), CSRR(21, MCAUSE), OR(20, 20, 21), CSRR(21, MEPC),
+                          ADDI(21, 21, 4), CSRRW(0, MEPC, 21), MRET};
+    put(&v, BASE + 0x100, h, 7);
+    cpu_csr_set(v.c, MTVEC, BASE + 0x100);
+    cpu_csr_set(v.c, MSTATUS, 1ULL << 11);                 /* MPP = S for mret */
+    map_sv39(&v, 0);
+    put64(&v, 0x80102010, PTE(0x80201000ULL, V | R | W | U));   /* user data */
+    put64(&v, 0x80102018, PTE(0x80202000ULL, V | X));           /* execute-only */
+    put64(&v, 0x80201000, 111);
+    put64(&v, 0x80202000, 222);
+    const uint32_t prog[] = {
+        LUI(1, 2), LD(2, 1, 0),                            /* SUM=0: fault */
+        LUI(3, 0x40), CSRRS(0, SSTATUS, 3), LD(2, 1, 0),   /* SUM=1: ok */
+        LUI(4, 3), LD(5, 4, 0),                            /* MXR=0: fault */
+        LUI(3, 0x80), CSRRS(0, SSTATUS, 3), LD(5, 4, 0),   /* MXR=1: ok */
+        JAL(0, 0),
+    };
+    put(&v, 0x80200000, prog, 11);
+    cpu_set_priv(v.c, CPU_PRIV_S);
+    v.c->pc = 0x1000;
+    struct cpu_exit e;
+    run(&v, 100, &e);
+    ck_assert_uint_eq(v.c->x[20], 0xdd);                   /* two load page faults */
+    ck_assert_uint_eq(v.c->x[2], 111);
+    ck_assert_uint_eq(v.c->x[5], 222);
+    ck_assert_uint_eq(v.c->pc, 0x1028);
     vm_free(&v);
 }
 END_TEST
@@ -694,6 +733,7 @@ Suite *suite_cpu(void)
     tcase_add_test(tc, test_irq_delegation_and_priority);
     tcase_add_test(tc, test_sv39_ad_bits);
     tcase_add_test(tc, test_sv39_user_bit);
+    tcase_add_test(tc, test_sv39_sum_mxr);
     tcase_add_test(tc, test_self_modifying_code);
     tcase_add_test(tc, test_intercept_vmm_mode);
     tcase_add_test(tc, test_intercept_interpretation_mode);

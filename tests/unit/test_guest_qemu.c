@@ -74,28 +74,52 @@ static void make_disk(const char *path)
     ck_assert_int_eq(fclose(f), 0);
 }
 
-/* Boots the kernel (with the disk image when disk != NULL) and returns the
- * console text from the boot line on, '\r' removed; the caller frees it. */
-static char *run_guest(const char *dir, const char *disk)
+struct boot_result {
+    int rc;        /* system()'s status for the timeout+qemu command */
+    char *console; /* raw console output */
+    char *disk;    /* the disk image after the run, or NULL */
+    size_t disk_len;
+};
+
+/* Boots the kernel in a fresh temporary directory (with a scratch disk when
+ * with_disk), collects the console and disk image, and removes the
+ * directory before anything is asserted, so a failing check leaves no
+ * files behind. */
+static void boot(int with_disk, struct boot_result *r)
 {
-    char cmd[2048], out[512], drive[700] = "";
+    char dir[] = "/tmp/vmmsim-guest-XXXXXX", disk[64], out[64];
+    char cmd[2048], drive[160] = "";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(disk, sizeof disk, "%s/disk.img", dir);
     snprintf(out, sizeof out, "%s/console.txt", dir);
-    if (disk)
+    if (with_disk) {
+        make_disk(disk);
         snprintf(drive, sizeof drive,
-                 "-drive file=%s,if=none,format=raw,id=d0 -device virtio-blk-device,drive=d0",
+                 "-drive 'file=%s,if=none,format=raw,id=d0' -device virtio-blk-device,drive=d0",
                  disk);
+    }
     snprintf(cmd, sizeof cmd,
              "timeout %d qemu-system-riscv64 -machine virt -bios default -nographic "
-             "-m 128M -smp 1 -kernel %s -global virtio-mmio.force-legacy=false %s "
-             "</dev/null >%s 2>&1",
+             "-m 128M -smp 1 -kernel '%s' -global virtio-mmio.force-legacy=false %s "
+             "</dev/null >'%s' 2>&1",
              QEMU_TIMEOUT, kernel_path(), drive, out);
-    int rc = system(cmd);
-    char *text = slurp(out, NULL);
-    ck_assert_msg(rc == 0, "qemu exited with %d; output:\n%s", rc, text);
+    r->rc = system(cmd);
+    r->console = slurp(out, NULL);
+    r->disk = with_disk ? slurp(disk, &r->disk_len) : NULL;
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+/* Checks QEMU's exit and returns the console text from the boot line on,
+ * with '\r' removed (in place, inside r->console). */
+static char *guest_console(struct boot_result *r)
+{
+    char *text = r->console;
+    ck_assert_msg(r->rc == 0, "qemu exited with %d; output:\n%s", r->rc, text);
     char *w = text;
-    for (char *r = text; *r; r++)
-        if (*r != '\r')
-            *w++ = *r;
+    for (char *p = text; *p; p++)
+        if (*p != '\r')
+            *w++ = *p;
     *w = '\0';
     char *start = strstr(text, BOOT_LINE);
     ck_assert_msg(start != NULL, "no boot line in output:\n%s", text);
@@ -138,11 +162,10 @@ START_TEST(console_matches_golden)
 {
     if (!guest_ready())
         return;
-    char dir[] = "/tmp/vmmsim-guest-XXXXXX", disk[64], expect[96];
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    snprintf(disk, sizeof disk, "%s/disk.img", dir);
-    make_disk(disk);
-    char *text = run_guest(dir, disk);
+    struct boot_result r;
+    char expect[96];
+    boot(1, &r);
+    char *text = guest_console(&r);
     char *golden = slurp(GOLDEN_PATH, NULL);
     assert_same_text(text, golden);
 
@@ -165,20 +188,15 @@ START_TEST(console_matches_golden)
     ck_assert_ptr_nonnull(strstr(text, "kill: pid 73 (systest) page fault scause=15 stval=0x12000\n"));
     ck_assert_ptr_nonnull(strstr(text, "systest: 18 of 18 checks passed\n"));
 
-    size_t len;
-    char *img = slurp(disk, &len);
-    ck_assert_uint_eq(len, DISK_BYTES);
     /* the kernel's self-test page: byte i of sectors 8..15 is i * 13 + 7 */
+    ck_assert_uint_eq(r.disk_len, DISK_BYTES);
     for (int i = 0; i < 8 * SECTOR; i++)
-        ck_assert_uint_eq((uint8_t)img[8 * SECTOR + i], (uint8_t)(i * 13 + 7));
+        ck_assert_uint_eq((uint8_t)r.disk[8 * SECTOR + i], (uint8_t)(i * 13 + 7));
     for (int i = SECTOR; i < 8 * SECTOR; i++)
-        ck_assert_uint_eq((uint8_t)img[i], 0);
-    free(img);
+        ck_assert_uint_eq((uint8_t)r.disk[i], 0);
+    free(r.disk);
     free(golden);
-    free(text);
-    char rm[128];
-    snprintf(rm, sizeof rm, "rm -rf %s", dir);
-    ck_assert_int_eq(system(rm), 0);
+    free(r.console);
 }
 END_TEST
 
@@ -187,9 +205,9 @@ START_TEST(console_without_disk)
 {
     if (test_quick() || !guest_ready())
         return;
-    char dir[] = "/tmp/vmmsim-guest-XXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    char *text = run_guest(dir, NULL);
+    struct boot_result r;
+    boot(0, &r);
+    char *text = guest_console(&r);
     char *golden = slurp(GOLDEN_PATH, NULL);
     char *first = strstr(golden, "disk: "), *after = strstr(golden, "programs: ");
     ck_assert_ptr_nonnull(first);
@@ -203,10 +221,7 @@ START_TEST(console_without_disk)
     assert_same_text(text, want);
     free(want);
     free(golden);
-    free(text);
-    char rm[128];
-    snprintf(rm, sizeof rm, "rm -rf %s", dir);
-    ck_assert_int_eq(system(rm), 0);
+    free(r.console);
 }
 END_TEST
 
