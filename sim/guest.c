@@ -136,6 +136,9 @@ void guest_destroy(struct vm *vm)
     memset(g, 0, sizeof *g);
 }
 
+/* The kernel's frames are loaded from the OS image: their content tokens
+ * (1 + frame number, below CONTENT_SWAPREF) are the same in every VM booted
+ * from that image, which is what content-based sharing finds. */
 int guest_boot(struct sim *s, struct vm *vm)
 {
     uint64_t ready;
@@ -143,6 +146,7 @@ int guest_boot(struct sim *s, struct vm *vm)
         int rc = vmm_back(s, vm, f, VMM_OVERWRITE, 0, &ready);
         if (rc < 0)
             return rc;
+        vm->g.content[f] = 1 + (f & (CONTENT_SWAPREF - 2));
     }
     return 0;
 }

@@ -3,7 +3,8 @@
  * Invariants (vmm_check_*):
  *   - per VM: resident == #HOST entries, swapped == #SWAPPED entries,
  *     the VMM policy tracks exactly the HOST frames, every SWAPPED entry's
- *     slot is in use in host swap and no two entries share a slot;
+ *     slot is in use in host swap;
+ *   - per host: no two SWAPPED entries (of any VM) share a slot;
  *   - per host: free + sum(resident) == nframes, and host swap's used count
  *     == sum(swapped).
  * Host-swap writes are asynchronous: the frame is free at once and the write
@@ -256,6 +257,32 @@ int vmm_check_vm(const struct vm *vm, char *buf, size_t size)
     return 0;
 }
 
+/* Every SWAPPED entry of every VM on the host names its own slot. */
+static int check_slots_unique(const struct host *h, char *buf, size_t size)
+{
+    size_t words = ((size_t)h->swap.nslots + 63) / 64;
+    uint64_t *seen = mem_calloc(words ? words : 1, sizeof *seen);
+    if (!seen)
+        return 0; /* cannot check without memory; not a model error */
+    int rc = 0;
+    for (uint32_t i = 0; i < h->nvms && !rc; i++) {
+        const struct vm *vm = &h->vms[i];
+        for (uint32_t g = 0; g < vm->g.nframes && !rc; g++) {
+            uint32_t e = vm->m.p2m[g], slot = e & P2M_IDX;
+            if (P2M_STATE(e) != P2M_SWAPPED)
+                continue;
+            if (seen[slot / 64] >> (slot % 64) & 1) {
+                snprintf(buf, size, "host %s: host swap slot %u held by two frames (vm %s gfn %u)",
+                         h->p->name, slot, vm->name, g);
+                rc = -1;
+            }
+            seen[slot / 64] |= 1ull << (slot % 64);
+        }
+    }
+    mem_free(seen, (words ? words : 1) * sizeof *seen);
+    return rc;
+}
+
 int vmm_check_host(const struct host *h, char *buf, size_t size)
 {
     uint64_t resident = 0, swapped = 0;
@@ -274,7 +301,7 @@ int vmm_check_host(const struct host *h, char *buf, size_t size)
                  h->p->name, (unsigned long long)swapped, h->swap.used);
         return -1;
     }
-    return 0;
+    return check_slots_unique(h, buf, size);
 }
 
 size_t vmm_vm_footprint(const struct vm *vm)

@@ -4,6 +4,7 @@
  * output files. Runs the binary named by VMMSIM_BIN (default bin/vmmsim). */
 #include <check.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -209,6 +210,54 @@ START_TEST(good_run_writes_everything)
 }
 END_TEST
 
+/* Ctrl-C: partial results, marked incomplete, exit status 3. The signal is
+ * sent once the temporary results directory exists (the handler is
+ * installed before that), so there is no race with start-up. */
+START_TEST(sigint_writes_partial_results)
+{
+    char *dir = tmpdir();
+    write_file(dir, "long.yaml",
+               "name: long\nhost: {memory: 64MiB, vms: [{name: v, memory: 8MiB,\n"
+               "  workload: {kind: uniform, footprint: 16MiB, refs: 2G}}]}\n");
+    char bin[4096], out[4200];
+    ck_assert_ptr_nonnull(getcwd(bin, sizeof bin - 200));
+    if (test_bin()[0] != '/')
+        strcat(strcat(bin, "/"), test_bin());
+    else
+        snprintf(bin, sizeof bin, "%s", test_bin());
+    snprintf(out, sizeof out, "%s/out", dir);
+    char yaml[4200];
+    snprintf(yaml, sizeof yaml, "%s/long.yaml", dir);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open("/dev/null", O_WRONLY);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        execl(bin, bin, "run", yaml, "-o", out, "--no-plots", (char *)NULL);
+        _exit(127);
+    }
+    char cmd[4400];
+    snprintf(cmd, sizeof cmd, "ls -d %s/out.tmp-* >/dev/null 2>&1", dir);
+    int seen = 0;
+    for (int i = 0; i < 3000 && !seen; i++) {
+        seen = system(cmd) == 0;
+        if (!seen)
+            usleep(10000);
+    }
+    ck_assert_msg(seen, "the run never created its temporary directory");
+    usleep(50000);
+    kill(pid, SIGINT);
+    int st;
+    waitpid(pid, &st, 0);
+    ck_assert(WIFEXITED(st));
+    ck_assert_int_eq(WEXITSTATUS(st), 3);
+    snprintf(cmd, sizeof cmd, "grep -q '\"complete\": false' %s/out/summary.json && "
+             "grep -q '\"complete\": false' %s/out/run.json && test -s %s/out/timeseries.csv && rm -rf %s",
+             dir, dir, dir, dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 Suite *suite_cli(void)
 {
     Suite *s = suite_create("cli");
@@ -225,6 +274,7 @@ Suite *suite_cli(void)
     tcase_add_test(tc, bad_relation);
     tcase_add_test(tc, usage_errors);
     tcase_add_test(tc, good_run_writes_everything);
+    tcase_add_test(tc, sigint_writes_partial_results);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -83,7 +83,7 @@ static const char *const busy_yaml =
     "    vms:\n"
     "      - {name: x, memory: 512KiB, vcpus: 2, guest: {policy: two-list},\n"
     "         workload: {kind: zipf, processes: 3, footprint: 200KiB, refs: 3000, alpha: 0.7}}\n"
-    "      - {name: y, memory: 512KiB, guest: {policy: clock},\n"
+    "      - {name: y, memory: 512KiB, guest: {policy: clock, kernel: 64KiB},\n"
     "         workload: {kind: hot-cold, footprint: 600KiB, refs: 6000}}\n"
     "  - name: b\n"
     "    memory: 2MiB\n"
