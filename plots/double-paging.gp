@@ -32,16 +32,20 @@ gname = ""
 if (np >= 2) { stats file using (gname = columnhead(3), 0) every ::0::0 nooutput }
 glabel = gname eq "host.vmm.policy" ? "VMM policy" : gname
 
-# Curve keys: distinct values of column 3 (or one curve), space-separated.
-keys = ""
+# Curves: the distinct values CV[1..nc] of column 3 in order of first
+# appearance (one curve when there is no second parameter). Values may hold
+# spaces; "seen" lists them between \001 separators for lookup.
+stats file using (0) nooutput
+array CV[STATS_records]
+seen = "\001"
 nc = 0
+newc(v) = strstrt(seen, "\001" . v . "\001") == 0 ? (seen = seen . v . "\001", nc = nc + 1, CV[nc] = v, 0) : 0
 if (np >= 2) {
-    stats file using ((strstrt(keys, " " . strcol(3) . " ") == 0 ? \
-                       (keys = keys . " " . strcol(3) . " ", nc = nc + 1) : 0), 0) nooutput
+    stats file using (newc(strcol(3))) nooutput
 } else {
     nc = 1
 }
-inc(i) = np < 2 || strcol(3) eq word(keys, i)
+inc(i) = np < 2 || strcol(3) eq CV[i]
 
 # Ranges over the valid points (NaN-safe accumulators, so all-zero or
 # single-point data cannot make stats fail).
@@ -51,12 +55,15 @@ dmax = 0.0
 smin = 1.0
 smax = 1.0
 nsl = 0
+bx = NaN
+bmixed = 0
 ok(v) = v == v
 # A column's value, NaN for the text "nan" (which would invalidate the row).
 num(c) = strcol(c) eq "nan" || strcol(c) eq "-nan" ? NaN : column(c)
 acc(x, d, sl) = (ok(x) ? (x < xmin ? xmin = x : 0, x > xmax ? xmax = x : 0) : 0, \
                  ok(d) && d > dmax ? dmax = d : 0, \
-                 ok(sl) ? (nsl = nsl + 1, sl < smin ? smin = sl : 0, sl > smax ? smax = sl : 0) : 0, 0)
+                 ok(sl) ? (nsl = nsl + 1, sl < smin ? smin = sl : 0, sl > smax ? smax = sl : 0) : 0, \
+                 sl == 1 && ok(x) ? (ok(bx) ? (bx != x ? bmixed = 1 : 0) : bx = x) : 0, 0)
 stats file using (acc(num(2), num("double_paging_per_1000_guest_swapouts"), num("slowdown"))) nooutput
 if (xmin > xmax) { xmin = 0; xmax = 100 }
 xpad = xmax > xmin ? (xmax - xmin) * 0.04 : 5
@@ -64,6 +71,10 @@ dtop = dmax > 0 ? dmax * 1.1 : 1
 if (dmax > 500 && dmax <= 1000) { dtop = 1050 }
 stop = smax > smin ? smax + (smax - smin) * 0.08 : smax + 0.5
 sbot = smin < 1 ? smin - (stop - smin) * 0.05 : 0.95
+
+# The baseline's x (the runs with slowdown exactly 1), if they agree.
+slabel = ok(bx) && !bmixed ? sprintf("slowdown (runtime / runtime at %g%%)", bx) \
+                           : "slowdown (runtime / baseline runtime)"
 
 # One datablock per curve: x, double paging per 1000 swap-outs, slowdown.
 do for [i = 1:nc] {
@@ -79,7 +90,7 @@ colors = "#1f5fa8 #d9531e #2b8a3e #7a3ea0 #b8860b #c2185b #00838f #555555"
 ptypes = "7 5 9 11 13 15 4 6"
 col(i) = word(colors, (i - 1) % 8 + 1)
 pt(i) = int(word(ptypes, (i - 1) % 8 + 1))
-ctitle(i) = np >= 2 ? word(keys, i) : "all runs"
+ctitle(i) = np >= 2 ? CV[i] : "all runs"
 
 W = 1200
 H = 540
@@ -119,7 +130,7 @@ do for [t = 1:2] {
     set lmargin at screen (mL + pw + gap) / W
     set rmargin at screen (W - mR) / W
     set title "Slowdown" font ",14"
-    set ylabel "slowdown (runtime / runtime at 100%)"
+    set ylabel slabel
     set yrange [sbot:stop]
     set arrow 1 from graph 0, first 1 to graph 1, first 1 nohead lc "#808080" lw 1 dt 2 back
     if (nsl == 0) { set label 1 "no baseline run in this sweep" at graph 0.5, 0.5 center tc "#808080" }

@@ -23,18 +23,20 @@ stats file using 1 nooutput
 tmax = STATS_max
 nrec = STATS_records
 
-# The VMs in order of first appearance: host name H[i], VM name N[i]. Names
+# The VMs in order of first appearance: host name VH[i], VM name VN[i]. Names
 # may contain spaces; "seen" lists "\001host\002vm\001" keys for lookup.
-array H[nrec]
-array N[nrec]
+# Every VM has a row at the first sample time, so only those rows are read.
+array VH[nrec]
+array VN[nrec]
 seen = "\001"
 hseen = "\001"
 nv = 0
 nhosts = 0
 newvm(h, v) = strstrt(seen, "\001" . h . "\002" . v . "\001") == 0 ? \
-    (seen = seen . h . "\002" . v . "\001", nv = nv + 1, H[nv] = h, N[nv] = v, 0) : 0
+    (seen = seen . h . "\002" . v . "\001", nv = nv + 1, VH[nv] = h, VN[nv] = v, 0) : 0
 newhost(h) = strstrt(hseen, "\001" . h . "\001") == 0 ? (hseen = hseen . h . "\001", nhosts = nhosts + 1, 0) : 0
-stats file using (newvm(strcol(2), strcol(3)) + newhost(strcol(2))) nooutput
+tmin = STATS_min
+stats file using ($1 == tmin ? newvm(strcol(2), strcol(3)) + newhost(strcol(2)) : 0) nooutput
 
 # Time axis unit: seconds, minutes or hours.
 tdiv = tmax > 7200 ? 3600.0 : (tmax > 600 ? 60.0 : 1.0)
@@ -42,12 +44,12 @@ tunit = tdiv == 3600.0 ? "h" : (tdiv == 60.0 ? "min" : "s")
 tend = tmax > 0 ? tmax / tdiv : 1.0
 
 nshow = nv > maxpanels ? maxpanels : nv
-vmlabel(i) = nhosts > 1 ? H[i] . "/" . N[i] : N[i]
+vmlabel(i) = nhosts > 1 ? VH[i] . "/" . VN[i] : VN[i]
 
 # One datablock per shown VM: time, target, resident, vmm_swapped, unbacked, guest_swapped.
 do for [i = 1:nshow] {
     eval sprintf("set table $V%d", i)
-    plot file using 1:4:5:6:7:9 with table if (strcol(2) eq H[i] && strcol(3) eq N[i])
+    plot file using 1:4:5:6:7:9 with table if (strcol(2) eq VH[i] && strcol(3) eq VN[i])
     unset table
 }
 set datafile nocolumnheaders

@@ -34,22 +34,25 @@ num(c) = strcol(c) eq "nan" || strcol(c) eq "-nan" ? NaN : column(c)
 
 # Distinct raw values of the first parameter (categories) and of the second
 # (curves); whether any x1 is numeric; whether the raw x values carry a '%'.
-xkeys = ""
+stats file using (0) nooutput
+array XV[STATS_records]
+array CV[STATS_records]
+xseen = "\001"
+seen = "\001"
 nx = 0
-keys = ""
 nc = np >= 2 ? 0 : 1
 xnum = 0
 xpct = 0
 ymax = 0.0
-addx(s) = strstrt(xkeys, " " . s . " ") == 0 ? (xkeys = xkeys . " " . s . " ", nx = nx + 1) : 0
-addc(s) = np >= 2 && strstrt(keys, " " . s . " ") == 0 ? (keys = keys . " " . s . " ", nc = nc + 1) : 0
+addx(s) = strstrt(xseen, "\001" . s . "\001") == 0 ? (xseen = xseen . s . "\001", nx = nx + 1, XV[nx] = s, 0) : 0
+addc(s) = np >= 2 && strstrt(seen, "\001" . s . "\001") == 0 ? (seen = seen . s . "\001", nc = nc + 1, CV[nc] = s, 0) : 0
 stats file using (addx(strcol(1)), addc(np >= 2 ? strcol(3) : ""), \
                   (num(2) == num(2) ? xnum = xnum + 1 : 0), (strstrt(strcol(1), "%") > 0 ? xpct = 1 : 0), \
                   (num("runtime_s") > ymax ? ymax = num("runtime_s") : 0), 0) nooutput
 
-xcat(s) = sum [j = 1:nx] (word(xkeys, j) eq s ? j : 0)
+xcat(s) = sum [j = 1:nx] (XV[j] eq s ? j : 0)
 xval(dummy) = xnum > 0 ? num(2) : xcat(strcol(1))
-inc(i) = np < 2 || strcol(3) eq word(keys, i)
+inc(i) = np < 2 || strcol(3) eq CV[i]
 
 xmin = 1e300
 xmax = -1e300
@@ -71,7 +74,7 @@ colors = "#1f5fa8 #d9531e #2b8a3e #7a3ea0 #b8860b #c2185b #00838f #555555"
 ptypes = "7 5 9 11 13 15 4 6"
 col(i) = word(colors, (i - 1) % 8 + 1)
 pt(i) = int(word(ptypes, (i - 1) % 8 + 1))
-ctitle(i) = np >= 2 ? word(keys, i) : "runtime"
+ctitle(i) = np >= 2 ? CV[i] : "runtime"
 
 W = 900
 H = 600
@@ -94,7 +97,7 @@ do for [t = 1:2] {
     } else {
         set xrange [0.5 : nx + 0.5]
         set xtics 1
-        do for [j = 1:nx] { set xtics add (word(xkeys, j) j) }
+        do for [j = 1:nx] { set xtics add (XV[j] j) }
     }
     set yrange [0:ytop]
     set key outside right top vertical Left reverse samplen 3 noenhanced

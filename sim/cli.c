@@ -119,6 +119,8 @@ static int run_or_validate(int argc, char **argv, int validate)
     o.cmdline = cli_cmdline(argc, argv, cmdline, sizeof cmdline);
     struct run_result res;
     int st = runner_run(&o, &res, err, sizeof err);
+    if (st == RUN_OK && validate && sweep_check_section(o.file, err, sizeof err) < 0)
+        st = RUN_BADINPUT;
     if (st == RUN_BADINPUT || st == RUN_FAILED)
         fprintf(stderr, "vmmsim %s: %s\n", cmd, err);
     else if (validate)

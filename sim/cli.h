@@ -18,5 +18,7 @@ int cli_run(int argc, char **argv);
 int cli_validate(int argc, char **argv);
 int cli_plot(int argc, char **argv);
 int cli_sweep(int argc, char **argv);   /* sim/sweep.c */
+/* Check the config's sweep: section, if any (for validate). 0 or -EINVAL. */
+int sweep_check_section(const char *file, char *err, size_t errsize);
 
 #endif

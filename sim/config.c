@@ -32,6 +32,19 @@ char *config_fmt_size(uint64_t bytes, char *buf, size_t size)
     return buf;
 }
 
+/* Names end up in CSV cells, JSON strings and paths: keep them plain. */
+static int check_name(struct cfg_node *map, const char *name, size_t max, struct cfg_err *err)
+{
+    int ok = name[0] && strlen(name) <= max && strcmp(name, ".") && strcmp(name, "..");
+    for (const char *c = name; ok && *c; c++)
+        ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+             *c == '-' || *c == '_' || *c == '.' || *c == '+';
+    if (!ok)
+        return cfg_error(err, cfg_get(map, "name"),
+                         "expected a name of 1-%zu letters, digits or - _ . +, got \"%s\"", max, name);
+    return 0;
+}
+
 static int read_policy(struct cfg_node *map, const char *def, const char **out, struct cfg_err *err)
 {
     TRY(cfg_str(map, "policy", def, out, err));
@@ -112,10 +125,7 @@ static int read_vm(struct cfg_node *vmn, uint32_t idx, uint32_t page_size, struc
     TRY(cfg_want_map(vmn, err));
     snprintf(def, sizeof def, "vm%u", idx);
     TRY(cfg_str(vmn, "name", def, &vp->name, err));
-    if (!vp->name[0] || strlen(vp->name) > 40 || strpbrk(vp->name, ",/\"\\ \t"))
-        return cfg_error(err, cfg_get(vmn, "name"),
-                         "expected a name of 1-40 characters without spaces, commas, quotes or slashes, got \"%s\"",
-                         vp->name);
+    TRY(check_name(vmn, vp->name, 40, err));
     TRY(cfg_uint(vmn, "count", "1", 1, 65536, &v, err));
     vp->count = (uint32_t)v;
     TRY(cfg_size(vmn, "memory", NULL, &vp->memory, err));
@@ -127,7 +137,8 @@ static int read_vm(struct cfg_node *vmn, uint32_t idx, uint32_t page_size, struc
     vp->vcpus = (uint32_t)v;
     TRY(size_or_ratio(vmn, "limit", "100%", vp->memory, &vp->limit, err));
     if (vp->limit < 16ull * page_size)
-        return cfg_error(err, cfg_get(vmn, "limit"), "expected at least 16 pages, got %llu bytes",
+        return cfg_error(err, cfg_get(vmn, "limit"),
+                         "expected at least 16 pages (a size like 512MiB or a ratio like 60%%), got %llu bytes",
                          (unsigned long long)vp->limit);
     TRY(read_guest(vmn, vp, err));
     vp->workload = cfg_get(vmn, "workload");
@@ -213,6 +224,7 @@ static int read_host(struct cfg_node *hn, uint32_t idx, uint32_t page_size, stru
     TRY(cfg_want_map(hn, err));
     snprintf(def, sizeof def, "host%u", idx);
     TRY(cfg_str(hn, "name", def, &hp->name, err));
+    TRY(check_name(hn, hp->name, 40, err));
     TRY(cfg_size(hn, "memory", NULL, &hp->memory, err));
     if (hp->memory < 64ull * page_size)
         return cfg_error(err, cfg_get(hn, "memory"), "expected at least 64 pages, got %llu bytes",
@@ -262,8 +274,7 @@ static int read_top(struct cfg_doc *doc, struct exp_params *p, struct cfg_err *e
         *dot = 0;
     uint64_t ps;
     TRY(cfg_str(root, "name", def, &p->name, err));
-    if (!p->name[0] || strpbrk(p->name, "/\\") || strcmp(p->name, "..") == 0 || strcmp(p->name, ".") == 0)
-        return cfg_error(err, cfg_get(root, "name"), "expected a name usable as a directory, got \"%s\"", p->name);
+    TRY(check_name(root, p->name, 100, err));
     TRY(cfg_uint(root, "seed", "1", 0, UINT64_MAX, &p->seed, err));
     TRY(cfg_size(root, "page_size", "4KiB", &ps, err));
     if (ps < 512 || ps > (1u << 30) || (ps & (ps - 1)))

@@ -18,7 +18,7 @@
 #define DEVICE_MAX_QUEUE 256
 
 struct device_params {
-    const char *preset;       /* "ssd", "hdd" or "custom" */
+    const char *preset;       /* "ssd", "hdd", "nvme" or "ram" (before overrides) */
     uint64_t latency_ns;      /* random access */
     uint64_t seq_latency_ns;  /* sequential access */
     uint64_t bandwidth;       /* bytes per second */

@@ -52,7 +52,9 @@ static uint32_t name_hash(const char *name)
 
 static int vm_create(struct sim *s, struct host *h, struct vm *vm, struct cfg_err *err)
 {
-    uint32_t id = name_hash(vm->name);
+    char key[160];
+    snprintf(key, sizeof key, "%s/%s", h->p->name, vm->name);
+    uint32_t id = name_hash(key);
     int rc;
     vm->rng = gsl_rng_alloc(gsl_rng_taus2);
     if (!vm->rng)
@@ -67,7 +69,6 @@ static int vm_create(struct sim *s, struct host *h, struct vm *vm, struct cfg_er
         snprintf(err->msg, sizeof err->msg, "%s", s->err);
         return rc;
     }
-    (void)h;
     return 0;
 }
 
@@ -117,10 +118,24 @@ static int host_layout(struct sim *s, struct host *h)
     return 0;
 }
 
+/* Names made by `count` (name-0, name-1, ...) may collide with other VMs'. */
+static int unique_vm_names(const struct host *h, struct cfg_err *err)
+{
+    for (uint32_t i = 0; i < h->nvms; i++)
+        for (uint32_t j = 0; j < i; j++)
+            if (strcmp(h->vms[i].name, h->vms[j].name) == 0) {
+                snprintf(err->msg, sizeof err->msg,
+                         "host '%s': two VMs are named '%s' (count expands NAME to NAME-0, NAME-1, ...)",
+                         h->p->name, h->vms[i].name);
+                return -EINVAL;
+            }
+    return 0;
+}
+
 static int host_create(struct sim *s, struct host *h, struct cfg_err *err)
 {
     int rc = host_layout(s, h);
-    if (rc < 0 || (rc = vmm_host_init(s, h)) < 0)
+    if (rc < 0 || (rc = unique_vm_names(h, err)) < 0 || (rc = vmm_host_init(s, h)) < 0)
         return rc;
     for (uint32_t i = 0; i < h->nvms; i++)
         if ((rc = vm_create(s, h, &h->vms[i], err)) < 0)
@@ -252,7 +267,8 @@ int sim_run(struct sim *s)
             return -EFAULT;
     }
     s->complete = !(s->stop && *s->stop);
-    sample_write(s);
+    if (s->now != s->last_sample || s->now == 0)
+        sample_write(s);
     return 0;
 }
 

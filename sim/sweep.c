@@ -43,6 +43,7 @@ struct sweep {
     int nsets, jobs, plots;
     struct sparam p[MAX_PARAMS];
     int np, cli_params;
+    const char *cli_baseline;   /* --baseline KEY=VALUE */
     char plot[64];
     size_t npoints;
     struct run_result *res;
@@ -50,13 +51,14 @@ struct sweep {
 };
 
 static const char sweep_help[] =
-    "usage: vmmsim sweep FILE [--param KEY=V1,V2,...] [--jobs N] [-o DIR] [--set KEY=VALUE]\n"
-    "                         [--no-plots]\n"
+    "usage: vmmsim sweep FILE [--param KEY=V1,V2,...] [--baseline KEY=V] [--jobs N] [-o DIR]\n"
+    "                         [--set KEY=VALUE] [--no-plots]\n"
     "Run FILE once per combination of parameter values (cross product), N at a\n"
     "time (default: number of CPUs). Without --param, the config's 'sweep:'\n"
     "section gives params, baseline and plot. Writes DIR (default\n"
     "results/<name>): points/NNN/ per run, sweep.csv with one row per point,\n"
-    "and the sweep's figure from plots/<plot>.gp.\n";
+    "and the sweep's figure from plots/<plot>.gp. 'slowdown' is a point's runtime\n"
+    "over that of the point with the baseline value(s) and the same other values.\n";
 
 static void free_sweep(struct sweep *w)
 {
@@ -120,6 +122,10 @@ static int parse_args(struct sweep *w, int argc, char **argv)
             w->outdir = argv[++i];
         } else if (strcmp(a, "--set") == 0 && has && w->nsets < MAX_SETS) {
             w->sets[w->nsets++] = argv[++i];
+        } else if (strncmp(a, "--set=", 6) == 0 && w->nsets < MAX_SETS) {
+            w->sets[w->nsets++] = a + 6;
+        } else if (strcmp(a, "--baseline") == 0 && has) {
+            w->cli_baseline = argv[++i];
         } else if (strcmp(a, "--no-plots") == 0) {
             w->plots = 0;
         } else if (a[0] == '-') {
@@ -183,6 +189,21 @@ static int read_baseline(struct sweep *w, struct cfg_node *base, struct cfg_err 
     return rc;
 }
 
+/* --baseline KEY=VALUE: KEY must be a swept parameter. */
+static int cli_baseline(struct sweep *w, struct cfg_err *e)
+{
+    const char *eq = strchr(w->cli_baseline, '=');
+    for (int k = 0; eq && k < w->np; k++)
+        if (strlen(w->p[k].key) == (size_t)(eq - w->cli_baseline) &&
+            strncmp(w->p[k].key, w->cli_baseline, (size_t)(eq - w->cli_baseline)) == 0) {
+            snprintf(w->p[k].base, sizeof w->p[k].base, "%s", eq + 1);
+            return 0;
+        }
+    snprintf(e->msg, sizeof e->msg, "--baseline %s: expected KEY=VALUE with KEY one of the swept parameters",
+             w->cli_baseline);
+    return -EINVAL;
+}
+
 /* Params (unless given on the command line), baseline and plot from FILE. */
 static int read_section(struct sweep *w, char *err, size_t errsize)
 {
@@ -194,7 +215,8 @@ static int read_section(struct sweep *w, char *err, size_t errsize)
     if (sw && (rc = cfg_want_map(sw, &e)) == 0) {
         if (!w->cli_params && (n = cfg_get(sw, "params")))
             rc = read_params(w, n, &e);
-        if (rc == 0 && (n = cfg_get(sw, "baseline")))
+        /* A baseline refers to the config's params: not to --param ones. */
+        if (rc == 0 && !w->cli_params && (n = cfg_get(sw, "baseline")))
             rc = read_baseline(w, n, &e);
         if (rc == 0)
             rc = cfg_str(sw, "plot", "sweep", &plot, &e);
@@ -206,11 +228,32 @@ static int read_section(struct sweep *w, char *err, size_t errsize)
     if (rc == 0 && (strlen(plot) >= sizeof w->plot || strpbrk(plot, "/.")))
         rc = cfg_error(&e, cfg_get(sw, "plot"), "expected the name of a script in plots/, got \"%s\"", plot);
     snprintf(w->plot, sizeof w->plot, "%s", plot);
+    if (rc == 0 && w->cli_baseline)
+        rc = cli_baseline(w, &e);
     if (rc == 0 && w->np == 0)
         snprintf(e.msg, sizeof e.msg, "%s: nothing to sweep (give --param KEY=V1,V2 or a sweep.params section)", w->file), rc = -EINVAL;
     if (rc < 0)
         snprintf(err, errsize, "%s", e.msg);
     cfg_free(doc);
+    return rc;
+}
+
+int sweep_check_section(const char *file, char *err, size_t errsize)
+{
+    struct sweep *w = mem_calloc(1, sizeof *w);
+    if (!w)
+        return -ENOMEM;
+    w->file = file;
+    struct cfg_err e = {{0}};
+    struct cfg_doc *doc = cfg_load_file(file, &e);
+    int rc = doc ? 0 : -EINVAL;
+    if (doc && cfg_get(doc->root, "sweep"))
+        rc = read_section(w, err, errsize);
+    else if (!doc)
+        snprintf(err, errsize, "%s", e.msg);
+    cfg_free(doc);
+    free_sweep(w);
+    mem_free(w, sizeof *w);
     return rc;
 }
 
@@ -361,7 +404,7 @@ static void write_row(FILE *f, const struct sweep *w, size_t pt)
     const struct run_result *r = &w->res[pt];
     long b = baseline_of(w, pt);
     for (int k = 0; k < w->np; k++)
-        fprintf(f, "%s,%g,", value_of(w, pt, k), numeric(value_of(w, pt, k)));
+        fprintf(f, "%s,%.10g,", value_of(w, pt, k), numeric(value_of(w, pt, k)));
     double slow = b >= 0 && w->res[b].runtime_s > 0 ? r->runtime_s / w->res[b].runtime_s : NAN;
     uint64_t so = r->counters[C_guest_swapouts];
     fprintf(f, "%.9f,%.6f,%.3f", r->runtime_s, slow,
