@@ -128,7 +128,8 @@ static int run_or_validate(int argc, char **argv, int validate)
     else if (st == RUN_INTERRUPTED)
         fprintf(stderr, "vmmsim run: interrupted; partial results in %s\n", res.dir);
     else
-        printf("results in %s (simulated %.3fs)\n", res.dir, res.runtime_s);
+        printf("results in %s (simulated %.3fs%s)\n", res.dir, res.runtime_s,
+               res.unfinished ? "; some VMs had not finished at the end of 'duration'" : "");
     return st;
 }
 

@@ -158,6 +158,7 @@ static void fill_result(const struct sim *s, const char *dir, struct run_result 
     for (uint32_t i = 0; i < s->nvms; i++) {
         uint64_t r = summary_runtime_ns(s, s->vms[i]);
         rt = r > rt ? r : rt;
+        res->unfinished += s->vms[i]->finish_ns == 0;
         for (int k = 0; k < C_COUNT; k++)
             res->counters[k] += s->vms[i]->c[k];
     }

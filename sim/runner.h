@@ -35,6 +35,7 @@ struct run_result {
     uint64_t counters[32];
     int ncounters;
     int complete;
+    int unfinished;            /* VMs still running when the run ended (duration) */
 };
 
 /* Returns one of the RUN_* statuses; err holds the one-line message for

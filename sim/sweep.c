@@ -445,6 +445,10 @@ static void print_table(const struct sweep *w, const char *dir)
                b >= 0 && w->res[b].runtime_s > 0 ? r->runtime_s / w->res[b].runtime_s : NAN,
                so ? 1000.0 * (double)r->counters[C_double_paging] / (double)so : 0.0);
     }
+    for (size_t pt = 0; pt < w->npoints; pt++)
+        if (w->res[pt].unfinished)
+            printf("warning: point %zu: %d VM(s) had not finished at the end of 'duration'; "
+                   "its runtime is the duration\n", pt, w->res[pt].unfinished);
     printf("results in %s\n", dir);
 }
 
