@@ -3,13 +3,13 @@
  * at the VMM level it is an oracle; policy_lru_oracle is the same code under
  * the name and flag that say so.
  *
- * Data structure: an intrusive circular doubly linked list over frame numbers,
- * an array node[] of nframes+1 {prev, next} pairs of uint32, entry nframes
- * being the sentinel. node[sentinel].next is the least recently used frame
- * (the next victim), node[sentinel].prev the most recently used. 8 bytes per
- * frame.
+ * Data structure: an intrusive circular doubly linked list over frame numbers
+ * (policies/dlist.h), an array node[] of nframes+1 {prev, next} pairs of
+ * uint32, entry nframes being the sentinel. The head (node[sentinel].next) is
+ * the least recently used frame (the next victim), the tail the most recently
+ * used. 8 bytes per frame.
  *
- * Invariant: frame f is tracked iff node[f].next != LRU_OFF; the tracked
+ * Invariant: frame f is tracked iff dlist_linked(node, f); the tracked
  * frames are exactly the list hanging off the sentinel, ordered by last
  * reference (insert counts as a reference); n is their number. touch() is a
  * constant-time unlink and relink at the MRU end, with no allocation: it is
@@ -19,74 +19,55 @@
 
 #include <assert.h>
 
+#include "policies/dlist.h"
 #include "sim/mem.h"
-
-#define LRU_OFF UINT32_MAX /* node[].next of an untracked frame */
-
-/* prev and next side by side: one cache line per frame touched. */
-struct lru_node {
-    uint32_t prev, next;
-};
 
 struct lru {
     uint32_t nframes; /* also the sentinel's index */
     uint32_t n;       /* tracked frames */
-    struct lru_node *node; /* nframes+1 entries, the last the sentinel */
+    struct dlist_node *node; /* nframes+1 entries, the last the sentinel */
 };
-
-static size_t nodes_bytes(uint32_t nframes)
-{
-    return ((size_t)nframes + 1) * sizeof(struct lru_node);
-}
 
 static void lru_destroy(void *self)
 {
     struct lru *l = self;
     if (!l)
         return;
-    mem_free(l->node, nodes_bytes(l->nframes));
+    mem_free(l->node, dlist_bytes(l->nframes, 1));
     mem_free(l, sizeof(*l));
 }
 
 static void *lru_create(const struct policy_args *args, uint32_t nframes)
 {
-    if (nframes >= LRU_OFF - 1)
+    if (nframes >= DLIST_OFF - 1)
         return NULL;
     struct lru *l = mem_calloc(1, sizeof(*l));
     if (!l)
         return NULL;
     l->nframes = nframes;
-    l->node = mem_alloc(nodes_bytes(nframes));
+    l->node = mem_alloc(dlist_bytes(nframes, 1));
     if (!l->node) {
         lru_destroy(l);
         return NULL;
     }
-    for (uint32_t f = 0; f < nframes; f++)
-        l->node[f].next = LRU_OFF;
-    l->node[nframes].prev = l->node[nframes].next = nframes;
+    dlist_init_frames(l->node, nframes);
+    dlist_init(l->node, nframes);
     return l;
 }
 
 static void lru_insert(void *self, uint32_t f)
 {
     struct lru *l = self;
-    uint32_t s = l->nframes, last = l->node[s].prev;
-    assert(f < l->nframes && l->node[f].next == LRU_OFF);
-    l->node[f].prev = last;
-    l->node[f].next = s;
-    l->node[last].next = f;
-    l->node[s].prev = f;
+    assert(f < l->nframes && !dlist_linked(l->node, f));
+    dlist_link_before(l->node, l->nframes, f);
     l->n++;
 }
 
 static void lru_remove(void *self, uint32_t f)
 {
     struct lru *l = self;
-    assert(f < l->nframes && l->node[f].next != LRU_OFF);
-    uint32_t p = l->node[f].prev, n = l->node[f].next;
-    l->node[p].next = n;
-    l->node[n].prev = p;
-    l->node[f].next = LRU_OFF;
+    assert(f < l->nframes && dlist_linked(l->node, f));
+    dlist_remove(l->node, f);
     l->n--;
 }
 
@@ -95,22 +76,15 @@ static void lru_remove(void *self, uint32_t f)
 static void lru_touch(void *self, uint32_t f)
 {
     struct lru *l = self;
-    uint32_t s = l->nframes;
-    assert(f < l->nframes && l->node[f].next != LRU_OFF);
-    uint32_t p = l->node[f].prev, n = l->node[f].next;
-    l->node[p].next = n;
-    l->node[n].prev = p;
-    uint32_t last = l->node[s].prev;
-    l->node[f].prev = last;
-    l->node[f].next = s;
-    l->node[last].next = f;
-    l->node[s].prev = f;
+    assert(f < l->nframes && dlist_linked(l->node, f));
+    dlist_unlink(l->node, f);
+    dlist_link_before(l->node, l->nframes, f);
 }
 
 static uint32_t lru_victim(void *self, const struct frame_bits *bits)
 {
     struct lru *l = self;
-    uint32_t f = l->node[l->nframes].next;
+    uint32_t f = dlist_head(l->node, l->nframes);
     if (f == l->nframes)
         return POLICY_NONE;
     lru_remove(l, f);
@@ -124,7 +98,7 @@ static uint32_t lru_count(const void *self)
 
 static size_t lru_footprint(const void *self)
 {
-    return sizeof(struct lru) + nodes_bytes(((const struct lru *)self)->nframes);
+    return sizeof(struct lru) + dlist_bytes(((const struct lru *)self)->nframes, 1);
 }
 
 #define LRU_OPS                 \

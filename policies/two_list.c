@@ -23,13 +23,13 @@
  *   makes create() return NULL. Unlike Linux there is no refault
  *   (workingset) detection and no separate file/anon lists.
  *
- * Data structure: two intrusive circular doubly linked lists sharing one
- * array node[] of {prev, next} uint32 pairs (nframes+2 entries; entries
- * nframes and nframes+1 are the active and inactive sentinels; node[s].next
- * is the head, node[s].prev the tail) and a bit vector active[] saying which
- * list holds a frame. Per frame: 8 bytes + 1 bit.
+ * Data structure: two intrusive circular doubly linked lists (policies/
+ * dlist.h) sharing one array node[] of {prev, next} uint32 pairs (nframes+2
+ * entries; entries nframes and nframes+1 are the active and inactive
+ * sentinels; node[s].next is the head, node[s].prev the tail) and a bit
+ * vector active[] saying which list holds a frame. Per frame: 8 bytes + 1 bit.
  *
- * Invariant: f is tracked iff node[f].next != TL_OFF; the list of sentinel
+ * Invariant: f is tracked iff dlist_linked(node, f); the list of sentinel
  * act holds exactly the tracked f with the active bit set, and n_active
  * counts them; likewise the inactive list and n_inactive.
  */
@@ -38,29 +38,19 @@
 #include <assert.h>
 #include <math.h>
 
+#include "policies/dlist.h"
 #include "sim/mem.h"
 
-#define TL_OFF UINT32_MAX
 #define IS_ACTIVE(t, f) (((t)->active[(f) >> 6] >> ((f) & 63)) & 1)
-
-/* prev and next side by side: one cache line per frame touched. */
-struct tl_node {
-    uint32_t prev, next;
-};
 
 struct two_list {
     uint32_t nframes;
     uint32_t act, inact; /* sentinel indices: nframes, nframes + 1 */
     uint32_t n_active, n_inactive;
     uint64_t ratio_q;    /* inactive_ratio in 32.32 fixed point */
-    struct tl_node *node; /* nframes+2 entries, the last two the sentinels */
+    struct dlist_node *node; /* nframes+2 entries, the last two the sentinels */
     uint64_t *active;
 };
-
-static size_t list_bytes(uint32_t nframes)
-{
-    return ((size_t)nframes + 2) * sizeof(struct tl_node);
-}
 
 static size_t bits_bytes(uint32_t nframes)
 {
@@ -72,7 +62,7 @@ static void tl_destroy(void *self)
     struct two_list *t = self;
     if (!t)
         return;
-    mem_free(t->node, list_bytes(t->nframes));
+    mem_free(t->node, dlist_bytes(t->nframes, 2));
     mem_free(t->active, bits_bytes(t->nframes));
     mem_free(t, sizeof(*t));
 }
@@ -92,32 +82,30 @@ static uint64_t ratio_fixed(const struct policy_args *args)
 static void *tl_create(const struct policy_args *args, uint32_t nframes)
 {
     uint64_t q = ratio_fixed(args);
-    if (!q || nframes >= TL_OFF - 2)
+    if (!q || nframes >= DLIST_OFF - 2)
         return NULL;
     struct two_list *t = mem_calloc(1, sizeof(*t));
     if (!t)
         return NULL;
     t->nframes = nframes;
     t->ratio_q = q;
-    t->node = mem_alloc(list_bytes(nframes));
+    t->node = mem_alloc(dlist_bytes(nframes, 2));
     t->active = mem_calloc(1, bits_bytes(nframes));
     if (!t->node || !t->active) {
         tl_destroy(t);
         return NULL;
     }
-    for (uint32_t f = 0; f < nframes; f++)
-        t->node[f].next = TL_OFF;
+    dlist_init_frames(t->node, nframes);
     t->act = nframes;
     t->inact = nframes + 1;
-    t->node[t->act].prev = t->node[t->act].next = t->act;
-    t->node[t->inact].prev = t->node[t->inact].next = t->inact;
+    dlist_init(t->node, t->act);
+    dlist_init(t->node, t->inact);
     return t;
 }
 
-static void unlink_frame(struct two_list *t, uint32_t f)
+/* f is leaving its list: drop it from that list's count. */
+static void uncount(struct two_list *t, uint32_t f)
 {
-    t->node[t->node[f].prev].next = t->node[f].next;
-    t->node[t->node[f].next].prev = t->node[f].prev;
     if (IS_ACTIVE(t, f))
         t->n_active--;
     else
@@ -127,11 +115,7 @@ static void unlink_frame(struct two_list *t, uint32_t f)
 /* Link f at the head of the list of sentinel s and set its list bit. */
 static void link_head(struct two_list *t, uint32_t s, uint32_t f)
 {
-    uint32_t first = t->node[s].next;
-    t->node[f].prev = s;
-    t->node[f].next = first;
-    t->node[first].prev = f;
-    t->node[s].next = f;
+    dlist_link_after(t->node, s, f);
     if (s == t->act) {
         t->active[f >> 6] |= UINT64_C(1) << (f & 63);
         t->n_active++;
@@ -143,14 +127,15 @@ static void link_head(struct two_list *t, uint32_t s, uint32_t f)
 
 static void move_head(struct two_list *t, uint32_t s, uint32_t f)
 {
-    unlink_frame(t, f);
+    uncount(t, f);
+    dlist_unlink(t->node, f);
     link_head(t, s, f);
 }
 
 static void tl_insert(void *self, uint32_t f)
 {
     struct two_list *t = self;
-    assert(f < t->nframes && t->node[f].next == TL_OFF);
+    assert(f < t->nframes && !dlist_linked(t->node, f));
     link_head(t, t->inact, f);
 }
 
@@ -162,9 +147,9 @@ static void tl_touch(void *self, uint32_t f)
 static void tl_remove(void *self, uint32_t f)
 {
     struct two_list *t = self;
-    assert(f < t->nframes && t->node[f].next != TL_OFF);
-    unlink_frame(t, f);
-    t->node[f].next = TL_OFF;
+    assert(f < t->nframes && dlist_linked(t->node, f));
+    uncount(t, f);
+    dlist_remove(t->node, f);
 }
 
 static int below_target(const struct two_list *t)
@@ -187,7 +172,7 @@ static int second_chance(const struct frame_bits *b, uint64_t *budget, uint32_t 
 static void refill(struct two_list *t, const struct frame_bits *b, uint64_t *budget)
 {
     while (t->n_active > 0 && below_target(t)) {
-        uint32_t tail = t->node[t->act].prev;
+        uint32_t tail = dlist_tail(t->node, t->act);
         move_head(t, second_chance(b, budget, tail) ? t->act : t->inact, tail);
     }
 }
@@ -201,7 +186,7 @@ static uint32_t tl_victim(void *self, const struct frame_bits *b)
     for (;;) {
         refill(t, b, &budget);
         assert(t->n_inactive > 0);
-        uint32_t tail = t->node[t->inact].prev;
+        uint32_t tail = dlist_tail(t->node, t->inact);
         if (!second_chance(b, &budget, tail)) {
             tl_remove(t, tail);
             return tail;
@@ -219,7 +204,7 @@ static uint32_t tl_count(const void *self)
 static size_t tl_footprint(const void *self)
 {
     const struct two_list *t = self;
-    return sizeof(*t) + list_bytes(t->nframes) + bits_bytes(t->nframes);
+    return sizeof(*t) + dlist_bytes(t->nframes, 2) + bits_bytes(t->nframes);
 }
 
 const struct repl_policy policy_two_list = {

@@ -15,7 +15,7 @@
  *
  * Array conventions: ord[0] is the next victim for fifo/lru (oldest first);
  * for two-list, act[0] and ina[0] are the list heads, act[na-1] and ina[ni-1]
- * the tails.
+ * the tails; random and clock keep only tracked[], one byte per frame.
  */
 #ifndef VMMSIM_POLICY_REF_H
 #define VMMSIM_POLICY_REF_H
@@ -133,11 +133,11 @@ static void cache_drop(struct cache *c, uint32_t page)
 
 struct ref {
     uint32_t nframes;
-    uint32_t n;        /* fifo/lru/random: entries of ord */
+    uint32_t n;        /* fifo/lru: entries of ord */
     uint32_t *ord;
     uint32_t na, ni;   /* two-list */
     uint32_t *act, *ina;
-    unsigned char *tracked; /* clock */
+    unsigned char *tracked; /* every policy; the state itself for clock, random */
     uint32_t hand;
     gsl_rng *rng;
     double ratio;
@@ -200,6 +200,10 @@ static uint32_t ref_count(const void *self)
 static size_t ref_footprint(const void *self) { return 0; }
 static void ref_touch_none(void *self, uint32_t f) {}
 
+/* random and clock keep only the set tracked[] */
+static void ref_set_insert(void *self, uint32_t f) { ((struct ref *)self)->tracked[f] = 1; }
+static void ref_set_remove(void *self, uint32_t f) { ((struct ref *)self)->tracked[f] = 0; }
+
 /* ---- fifo, lru: ord[] oldest (or least recent) first ---------------- */
 static void ref_ord_insert(void *self, uint32_t f)
 {
@@ -231,29 +235,22 @@ static uint32_t ref_ord_victim(void *self, const struct frame_bits *b)
     return f;
 }
 
-/* ---- random: same array discipline, one draw per victim -------------- */
-static void ref_rand_remove(void *self, uint32_t f)
-{
-    struct ref *r = self;
-    uint32_t i = ref_find(r->ord, r->n, f);
-    r->ord[i] = r->ord[--r->n];
-    r->tracked[f] = 0;
-}
-
+/* ---- random: tracked[], one draw k, the k-th tracked frame by number -- */
 static uint32_t ref_rand_victim(void *self, const struct frame_bits *b)
 {
     struct ref *r = self;
-    if (r->n == 0)
+    uint32_t n = ref_count(r);
+    if (n == 0)
         return POLICY_NONE;
-    uint32_t f = r->ord[gsl_rng_uniform_int(r->rng, r->n)];
-    ref_rand_remove(r, f);
+    uint32_t k = (uint32_t)gsl_rng_uniform_int(r->rng, n), f = 0;
+    for (;; f++)
+        if (r->tracked[f] && k-- == 0)
+            break;
+    r->tracked[f] = 0;
     return f;
 }
 
 /* ---- clock: tracked[] and a hand over frame numbers ------------------ */
-static void ref_clock_insert(void *self, uint32_t f) { ((struct ref *)self)->tracked[f] = 1; }
-static void ref_clock_remove(void *self, uint32_t f) { ((struct ref *)self)->tracked[f] = 0; }
-
 static uint32_t ref_clock_victim(void *self, const struct frame_bits *b)
 {
     struct ref *r = self;
@@ -348,12 +345,12 @@ static const struct repl_policy ref_lru = {
     .victim = ref_ord_victim, .remove = ref_ord_remove, .flags = POLICY_WANTS_EVERY_ACCESS,
 };
 static const struct repl_policy ref_random = {
-    .name = "ref-random", REF_COMMON, .insert = ref_ord_insert, .touch = ref_touch_none,
-    .victim = ref_rand_victim, .remove = ref_rand_remove, .flags = 0,
+    .name = "ref-random", REF_COMMON, .insert = ref_set_insert, .touch = ref_touch_none,
+    .victim = ref_rand_victim, .remove = ref_set_remove, .flags = 0,
 };
 static const struct repl_policy ref_clock = {
-    .name = "ref-clock", REF_COMMON, .insert = ref_clock_insert, .touch = ref_touch_none,
-    .victim = ref_clock_victim, .remove = ref_clock_remove,
+    .name = "ref-clock", REF_COMMON, .insert = ref_set_insert, .touch = ref_touch_none,
+    .victim = ref_clock_victim, .remove = ref_set_remove,
     .flags = POLICY_USES_ACCESSED_BITS,
 };
 static const struct repl_policy ref_two_list = {

@@ -3,9 +3,11 @@
  * The cache harness and the naive references live in policy_ref.h.
  * Checked: hand-worked fault counts and victim orders, lockstep agreement
  * with the naive implementations on random reference strings with removals,
- * uniformity of random, remove/count/empty behaviour, bounded victim() under
- * broken accessed bits, footprint per frame, and clean failure under
- * allocation fault injection.
+ * uniformity of random and its k-th-tracked-frame rule across word and block
+ * edges (up to 2^32 - 1 frames), remove/count/empty behaviour, bounded
+ * victim() under broken accessed bits, footprint per frame (random: 1 bit
+ * plus a 16-bit count per 4096 frames), and clean failure under allocation
+ * fault injection.
  */
 #include <check.h>
 #include <math.h>
@@ -306,6 +308,124 @@ static void inst_free(struct inst *in)
     gsl_rng_free(in->rng);
 }
 
+/* Random's rule spelled out, over 2^20 + 37 frames (257 blocks of 4096, the
+ * last one 37 frames long): frames at word and block edges, inserted out of
+ * order. A twin generator with the same seed replays the one draw per victim,
+ * k = uniform_int(n); the victim must be the k-th of the sorted set, and both
+ * generators must end in the same state (exactly one draw each time). */
+START_TEST(test_random_kth)
+{
+    const uint32_t nf = (1u << 20) + 37;
+    uint32_t set[] = {0, 63, 64, 4095, 4096, 4159, 4160, 65535, 65536, 500000,
+                      1u << 20, nf - 1}; /* sorted */
+    static const uint32_t order[] = {11, 0, 6, 3, 9, 1, 10, 4, 2, 8, 5, 7};
+    uint32_t n = sizeof(set) / sizeof(set[0]);
+    struct inst in = inst_new("random", nf);
+    gsl_rng *twin = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(in.rng, 99);
+    gsl_rng_set(twin, 99);
+    for (uint32_t i = 0; i < n; i++)
+        in.ops->insert(in.p, set[order[i]]);
+    while (n > 0) {
+        uint32_t k = (uint32_t)gsl_rng_uniform_int(twin, n);
+        ck_assert_uint_eq(in.ops->victim(in.p, NULL), set[k]);
+        memmove(set + k, set + k + 1, (--n - k) * sizeof(uint32_t));
+        ck_assert_uint_eq(in.ops->count(in.p), n);
+    }
+    ck_assert_uint_eq(in.ops->victim(in.p, NULL), NONE);
+    ck_assert_uint_eq(gsl_rng_get(in.rng), gsl_rng_get(twin));
+    gsl_rng_free(twin);
+    inst_free(&in);
+}
+END_TEST
+
+/* Random against its reference over 5 blocks and a 100-frame partial one
+ * (the lockstep runs above stay within one block): a random mix of inserts,
+ * removes and victims, then two blocks filled completely (full words), then
+ * victims until empty. Every victim and count must agree. */
+static void rand_step(const struct inst *a, const struct inst *b, unsigned char *on,
+                      uint32_t nf, gsl_rng *g)
+{
+    if (gsl_rng_uniform(g) < 0.1) {
+        uint32_t f = a->ops->victim(a->p, NULL);
+        REQUIRE(f == b->ops->victim(b->p, NULL));
+        if (f != NONE)
+            on[f] = 0;
+        return;
+    }
+    uint32_t f = (uint32_t)gsl_rng_uniform_int(g, nf);
+    if (on[f]) {
+        a->ops->remove(a->p, f);
+        b->ops->remove(b->p, f);
+    } else {
+        a->ops->insert(a->p, f);
+        b->ops->insert(b->p, f);
+    }
+    on[f] ^= 1;
+}
+
+START_TEST(test_random_blocks)
+{
+    const uint32_t nf = 5 * 4096 + 100;
+    struct inst a = inst_new("random", nf), b = inst_new("random", nf);
+    struct policy_args args = {b.rng, 0.0};
+    unsigned char *on = calloc(nf, 1);
+    gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(a.rng, 5);
+    gsl_rng_set(b.rng, 5);
+    b.ops->destroy(b.p);
+    b.ops = &ref_random;
+    b.p = ref_random.create(&args, nf);
+    for (int i = 0, steps = test_quick() ? 5000 : 40000; i < steps; i++)
+        rand_step(&a, &b, on, nf, g);
+    for (uint32_t f = 0; f < nf; f++)
+        if (!on[f] && ((f >= 8192 && f < 16384) || f >= 5 * 4096)) {
+            a.ops->insert(a.p, f);
+            b.ops->insert(b.p, f);
+            on[f] = 1;
+        }
+    uint32_t n = a.ops->count(a.p);
+    ck_assert_uint_ge(n, 8192 + 100);
+    ck_assert_uint_eq(n, b.ops->count(b.p));
+    for (; n > 0; n--) {
+        uint32_t f = a.ops->victim(a.p, NULL);
+        REQUIRE(f < nf && on[f]);
+        REQUIRE(f == b.ops->victim(b.p, NULL));
+        on[f] = 0;
+    }
+    ck_assert_uint_eq(a.ops->victim(a.p, NULL), NONE);
+    inst_free(&a);
+    inst_free(&b);
+    gsl_rng_free(g);
+    free(on);
+}
+END_TEST
+
+/* The largest frame space: 2^32 - 1 frames (512 MiB of bits that create()
+ * must not write, only calloc). The last frame and frames across the space
+ * come out in the order the twin draws dictate. */
+START_TEST(test_random_huge)
+{
+    uint32_t set[] = {0, 1u << 31, UINT32_MAX - 1}; /* sorted */
+    uint32_t n = 3;
+    struct inst in = inst_new("random", UINT32_MAX);
+    gsl_rng *twin = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(in.rng, 2024);
+    gsl_rng_set(twin, 2024);
+    in.ops->insert(in.p, UINT32_MAX - 1);
+    in.ops->insert(in.p, 0);
+    in.ops->insert(in.p, 1u << 31);
+    while (n > 0) {
+        uint32_t k = (uint32_t)gsl_rng_uniform_int(twin, n);
+        ck_assert_uint_eq(in.ops->victim(in.p, NULL), set[k]);
+        memmove(set + k, set + k + 1, (--n - k) * sizeof(uint32_t));
+    }
+    ck_assert_uint_eq(in.ops->victim(in.p, NULL), NONE);
+    gsl_rng_free(twin);
+    inst_free(&in);
+}
+END_TEST
+
 static void expect_victims(struct inst *in, const struct frame_bits *b,
                            const uint32_t *want, uint32_t n)
 {
@@ -471,7 +591,7 @@ END_TEST
 START_TEST(test_footprint)
 {
     static const struct { const char *name; double per_frame; } want[] = {
-        {"fifo", 8}, {"random", 8}, {"clock", 1.0 / 8 + 1.0 / 512},
+        {"fifo", 8}, {"random", 1.0 / 8 + 1.0 / 2048}, {"clock", 1.0 / 8 + 1.0 / 512},
         {"lru", 8}, {"lru-oracle", 8}, {"two-list", 8 + 1.0 / 8},
     };
     const uint32_t n1 = 40960, n2 = 81920;
@@ -604,6 +724,9 @@ Suite *suite_policies(void)
     tcase_add_test(tc, test_two_list_hand);
     tcase_add_test(tc, test_random_seeded);
     tcase_add_test(tc, test_random_uniform);
+    tcase_add_test(tc, test_random_kth);
+    tcase_add_test(tc, test_random_blocks);
+    tcase_add_test(tc, test_random_huge);
     suite_add_tcase(s, tc);
     tc = tcase_create("reference");
     tcase_set_timeout(tc, 300);
