@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gsl/gsl_errno.h>
+
 #include "policies/policy.h"
 #include "sim/cli.h"
 #include "sim/runner.h"
@@ -63,6 +65,7 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "--version") == 0)
         return cmd_version(argc, argv);
     cli_install_sigint();
+    gsl_set_error_handler_off();   /* GSL failures are returned, never abort() */
     for (const struct command *c = commands; c->name; c++)
         if (strcmp(argv[1], c->name) == 0)
             return c->fn(argc - 1, argv + 1);

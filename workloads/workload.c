@@ -5,12 +5,16 @@
  * then gives each process its own gsl_rng (taus2) and generator instance.
  * workload_fill is the only path from a generator to the simulator: it turns
  * READs into WRITEs with probability write_ratio and enforces the per-process
- * reference budget.
+ * reference budget. Write decisions are counter-based (a hash of the
+ * process's write key and the reference's index), not drawn from the
+ * generator's stream, so the page sequence does not depend on write_ratio and
+ * the record stream does not depend on how the caller sizes its fill calls.
  *
  * Main data structure: struct workload_set, an array of struct workload (one
  * per process: ops, generator state, stream, budget left). The array's
- * block also holds a copy of the common keys that every env.common points
- * to, so the caller may move or copy the struct workload_set itself.
+ * block ends with a struct trailer (a copy of the common keys, which every
+ * env.common points to, and the write keys), so the caller may move or copy
+ * the struct workload_set itself.
  * Invariants: every process's stream depends only on (seed, vm_index, proc);
  * the READ and WRITE records a process emits before WL_END number exactly
  * `refs` (IDLE records do not count); fill paths allocate nothing.
@@ -36,6 +40,13 @@ static const struct workload_entry table[] = {
     {"hot-cold", &hot_cold_ops},
     {"phases", &phases_ops},
     {NULL, NULL},
+};
+
+/* After the procs array in the same block; common must stay first because
+ * workload_fill finds the trailer from env.common. */
+struct trailer {
+    struct wl_common common;
+    uint64_t wkey[];        /* per process: key of its write decisions */
 };
 
 #define NKINDS (sizeof table / sizeof table[0] - 1)
@@ -79,13 +90,17 @@ static uint64_t mix64(uint64_t x)
     return x ^ (x >> 31);
 }
 
-/* Seed process proc of VM vm. gsl_rng_set on taus2 keeps only 32 bits of its
- * seed, which would make stream collisions likely in large sweeps, so the
- * three 32-bit taus2 words are filled from the 64-bit mix directly (with
- * the generator's own lower bounds s1 > 1, s2 > 7, s3 > 15). */
-static void seed_stream(gsl_rng *r, uint64_t seed, uint32_t vm, uint32_t proc)
+static uint64_t stream_hash(uint64_t seed, uint32_t vm, uint32_t proc)
 {
-    uint64_t h = mix64(mix64(mix64(seed) ^ vm) ^ ((uint64_t)proc << 32 | 0x5eedu));
+    return mix64(mix64(mix64(seed) ^ vm) ^ ((uint64_t)proc << 32 | 0x5eedu));
+}
+
+/* Seed a process's stream from its hash h. gsl_rng_set on taus2 keeps only
+ * 32 bits of its seed, which would make stream collisions likely in large
+ * sweeps, so the three 32-bit taus2 words are filled from h directly (with
+ * the generator's own lower bounds s1 > 1, s2 > 7, s3 > 15). */
+static void seed_stream(gsl_rng *r, uint64_t h)
+{
     unsigned long *s = gsl_rng_state(r);
     if (r->type != gsl_rng_taus2 || gsl_rng_size(r) != 3 * sizeof *s) {
         gsl_rng_set(r, (unsigned long)h);
@@ -104,7 +119,7 @@ static int read_common(struct cfg_node *map, uint32_t page_size, struct wl_commo
                        const struct workload_ops **ops, struct cfg_err *err)
 {
     const char *names[NKINDS + 1];
-    uint64_t v, bytes;
+    uint64_t v, bytes, pages;
     int kind, rc;
 
     for (size_t i = 0; i <= NKINDS; i++)
@@ -120,10 +135,11 @@ static int read_common(struct cfg_node *map, uint32_t page_size, struct wl_commo
     if (bytes < page_size)
         return cfg_error(err, cfg_get(map, "footprint"), "expected at least one page (%u bytes), got %llu bytes",
                          page_size, (unsigned long long)bytes);
-    if ((bytes + page_size - 1) / page_size > MAX_PAGES)
+    pages = bytes / page_size + (bytes % page_size != 0); /* a partial page counts */
+    if (pages > MAX_PAGES)
         return cfg_error(err, cfg_get(map, "footprint"), "expected at most %u pages, got %llu pages", MAX_PAGES,
-                         (unsigned long long)((bytes + page_size - 1) / page_size));
-    c->pages = (uint32_t)((bytes + page_size - 1) / page_size);
+                         (unsigned long long)pages);
+    c->pages = (uint32_t)pages;
     c->page_size = page_size;
     if ((rc = cfg_uint(map, "refs", "1M", 1, UINT64_MAX, &c->refs, err)))
         return rc;
@@ -132,10 +148,10 @@ static int read_common(struct cfg_node *map, uint32_t page_size, struct wl_commo
     return cfg_time(map, "think", "100ns", &c->think_ns, err);
 }
 
-/* The procs block: n entries, then the wl_common copy the envs point to. */
+/* The procs block: n entries, then the trailer. */
 static size_t procs_bytes(uint32_t n)
 {
-    return n * sizeof(struct workload) + sizeof(struct wl_common);
+    return n * sizeof(struct workload) + sizeof(struct trailer) + n * sizeof(uint64_t);
 }
 
 static void destroy_procs(struct workload *p, uint32_t n)
@@ -167,8 +183,8 @@ int workload_set_create(struct cfg_node *map, uint32_t page_size, uint64_t seed,
     out->procs = mem_calloc(1, procs_bytes(out->common.processes));
     if (!out->procs)
         goto nomem;
-    struct wl_common *common = (struct wl_common *)(out->procs + out->common.processes);
-    *common = out->common;
+    struct trailer *t = (struct trailer *)(out->procs + out->common.processes);
+    t->common = out->common;
     for (i = 0; i < out->common.processes; i++) {
         struct workload *w = &out->procs[i];
         w->ops = ops;
@@ -176,8 +192,10 @@ int workload_set_create(struct cfg_node *map, uint32_t page_size, uint64_t seed,
         w->rng = gsl_rng_alloc(gsl_rng_taus2);
         if (!w->rng)
             goto nomem;
-        seed_stream(w->rng, seed, vm_index, i);
-        w->env = (struct wl_env){.rng = w->rng, .proc = i, .nprocs = common->processes, .common = common};
+        uint64_t h = stream_hash(seed, vm_index, i);
+        seed_stream(w->rng, h);
+        t->wkey[i] = mix64(h ^ 0x7772697465ull);
+        w->env = (struct wl_env){.rng = w->rng, .proc = i, .nprocs = t->common.processes, .common = &t->common};
         if ((rc = ops->create(map, &w->env, &w->self, err)))
             goto fail;
     }
@@ -225,16 +243,17 @@ size_t workload_fill(struct workload *w, struct wl_ref *buf, size_t n)
     size_t m = request_size(w->left, n);
     size_t k = w->ops->fill(w->self, buf, m);
     assert(k >= 1 && k <= m);
-    /* Threshold on a raw 32-bit taus2 draw; 2^32 makes every READ a WRITE. */
-    double wr = w->env.common->write_ratio;
-    uint64_t thr = (uint64_t)(wr * 4294967296.0);
-    uint64_t refs = 0;
+    /* Reference number j is a write when the top 32 bits of a splitmix64
+     * output for (key, j) fall below write_ratio * 2^32. */
+    const struct trailer *t = (const struct trailer *)w->env.common;
+    uint64_t thr = (uint64_t)(t->common.write_ratio * 4294967296.0);
+    uint64_t key = t->wkey[w->env.proc], done = t->common.refs - w->left, refs = 0;
     for (size_t i = 0; i < k; i++) {
-        assert(buf[i].op == WL_IDLE || (buf[i].op == WL_READ && buf[i].vpn < w->env.common->pages));
+        assert(buf[i].op == WL_IDLE || (buf[i].op == WL_READ && buf[i].vpn < t->common.pages));
         if (buf[i].op != WL_READ)
             continue;
-        refs++;
-        if (thr && (thr > 0xffffffffu || gsl_rng_get(w->rng) < thr))
+        uint64_t j = done + refs++;
+        if (thr && mix64(key + j * 0x9e3779b97f4a7c15ull) >> 32 < thr)
             buf[i].op = WL_WRITE;
     }
     w->left -= refs;

@@ -118,8 +118,9 @@ START_TEST(test_loop_exact)
     ck_assert_uint_eq(out[7].op, WL_END);
     teardown(&f);
 
-    /* stride 1 over 3 pages, one process of two: 0 1 2 0 1. */
-    setup_ok(&f, "      kind: loop\n      footprint: 12KiB\n      refs: 5\n      processes: 2\n"
+    /* stride 1 over 3 pages (8193 bytes: a partial page counts), one
+     * process of two: 0 1 2 0 1. */
+    setup_ok(&f, "      kind: loop\n      footprint: 8193\n      refs: 5\n      processes: 2\n"
                  "      write_ratio: 0%\n", 1, 0);
     ck_assert_uint_eq(drain(&f.set.procs[1], 64, out, 16), 6);
     for (int i = 0; i < 5; i++)
@@ -288,6 +289,18 @@ START_TEST(test_zipf_scatter)
     ck_assert_uint_lt(hits, 9503 + 465);
     zipf_dist_fini(&d);
     free(seen);
+
+    /* 2^20 items: the 1000 hottest land spread over the range; each eighth
+     * gets 125 expected, sd 10.5. */
+    uint32_t eighth[8] = {0};
+    ck_assert_int_eq(zipf_dist_init(&d, 1u << 20, 0.9, 1, ZIPF_REJECTION, r), 0);
+    for (uint32_t k = 1; k <= 1000; k++)
+        eighth[zipf_dist_item(&d, k) >> 17]++;
+    for (int i = 0; i < 8; i++) {
+        ck_assert_uint_gt(eighth[i], 125 - 53);
+        ck_assert_uint_lt(eighth[i], 125 + 53);
+    }
+    zipf_dist_fini(&d);
     gsl_rng_free(r);
 }
 END_TEST
@@ -481,6 +494,38 @@ START_TEST(test_refs_budget)
 }
 END_TEST
 
+/* The page sequence does not depend on write_ratio, and the record stream
+ * does not depend on the sizes of the fill calls. */
+START_TEST(test_stream_independence)
+{
+    enum { N = 1000 };
+    char body[512];
+    struct wl_ref a[N + 1], b[N + 1];
+    struct fixture f;
+    snprintf(body, sizeof body, "%s      refs: %d\n      write_ratio: 40%%\n", every_kind[_i], N);
+    setup_ok(&f, body, 5, 0);
+    /* phases: 83 cycles of 12 refs and an idle, 4 refs, END */
+    ck_assert_uint_eq(drain(&f.set.procs[0], 512, a, N + 1), _i == 4 ? 1084 : N + 1);
+    teardown(&f);
+    setup_ok(&f, body, 5, 0);
+    drain(&f.set.procs[0], 3, b, N + 1);
+    ck_assert_mem_eq(a, b, sizeof a);
+    teardown(&f);
+    snprintf(body, sizeof body, "%s      refs: %d\n      write_ratio: 0\n", every_kind[_i], N);
+    setup_ok(&f, body, 5, 0);
+    drain(&f.set.procs[0], 100, b, N + 1);
+    int writes = 0;
+    for (int i = 0; i < N; i++) {
+        ck_assert_uint_eq(a[i].vpn, b[i].vpn);
+        writes += a[i].op == WL_WRITE;
+        ck_assert(b[i].op != WL_WRITE);
+    }
+    ck_assert_int_gt(writes, 300); /* 40% of about 1000: sd 15 */
+    ck_assert_int_lt(writes, 500);
+    teardown(&f);
+}
+END_TEST
+
 /* The first n records of process proc (writes included). */
 static void stream(const char *body, uint64_t seed, uint32_t vm, uint32_t proc, struct wl_ref *out, size_t n)
 {
@@ -488,6 +533,16 @@ static void stream(const char *body, uint64_t seed, uint32_t vm, uint32_t proc, 
     setup_ok(&f, body, seed, vm);
     ck_assert_uint_eq(workload_fill(&f.set.procs[proc], out, n), n);
     teardown(&f);
+}
+
+/* Records differ, and for the random kinds (all but loop) the pages too. */
+static void assert_differ(const struct wl_ref *a, const struct wl_ref *b, size_t n, int kind)
+{
+    int pages_differ = 0;
+    ck_assert(memcmp(a, b, n * sizeof *a) != 0);
+    for (size_t i = 0; i < n; i++)
+        pages_differ |= a[i].vpn != b[i].vpn;
+    ck_assert_int_eq(pages_differ, kind != 2);
 }
 
 START_TEST(test_determinism)
@@ -504,11 +559,11 @@ START_TEST(test_determinism)
     stream(body2, 42, 0, 0, b, N);         /* more processes: same proc 0 */
     ck_assert_mem_eq(a, b, sizeof a);
     stream(body2, 42, 0, 1, b, N);         /* proc 1 differs from proc 0 */
-    ck_assert(memcmp(a, b, sizeof a) != 0);
+    assert_differ(a, b, N, _i);
     stream(body, 42, 1, 0, b, N);          /* another VM */
-    ck_assert(memcmp(a, b, sizeof a) != 0);
+    assert_differ(a, b, N, _i);
     stream(body, 43, 0, 0, b, N);          /* another seed */
-    ck_assert(memcmp(a, b, sizeof a) != 0);
+    assert_differ(a, b, N, _i);
 }
 END_TEST
 
@@ -544,6 +599,9 @@ START_TEST(test_config_errors)
                      "t.yaml:4:18: vms[0].workload.footprint: expected at least one page (4096 bytes), got 100 bytes");
     ck_assert_str_eq(fail_msg(&f, "      kind: uniform\n      footprint: 1TiB\n"),
                      "t.yaml:4:18: vms[0].workload.footprint: expected at most 268435455 pages, got 268435456 pages");
+    ck_assert_str_eq(fail_msg(&f, "      kind: uniform\n      footprint: 18446744073709551615\n"),
+                     "t.yaml:4:18: vms[0].workload.footprint: expected at most 268435455 pages, "
+                     "got 4503599627370496 pages");
     ck_assert_str_eq(fail_msg(&f, "      kind: uniform\n"),
                      "t.yaml:3:7: vms[0].workload: missing key 'footprint' (expected a size like 512MiB)");
     ck_assert_str_eq(fail_msg(&f, "      kind: hot-cold\n      footprint: 40KiB\n      hot: 1%\n"),
@@ -673,6 +731,7 @@ Suite *suite_workloads(void)
     tcase_add_test(tc, test_write_ratio);
     tcase_add_loop_test(tc, test_refs_budget, 0, 5);
     tcase_add_loop_test(tc, test_determinism, 0, 5);
+    tcase_add_loop_test(tc, test_stream_independence, 0, 5);
     tcase_add_test(tc, test_config_errors);
     tcase_add_loop_test(tc, test_all_keys_used, 0, 5);
     tcase_add_test(tc, test_unknown_key);
