@@ -426,6 +426,26 @@ void cfg_use_all(struct cfg_node *n)
         cfg_use_all(n->items[i]);
 }
 
+/* Attach detached node n under key in map and mark it, and everything below
+ * it, as a default the schema read. Frees n on failure. */
+static void mark_defaulted(struct cfg_node *n)
+{
+    n->defaulted = n->used = 1;
+    n->from_set = 0;
+    for (size_t i = 0; i < n->n; i++)
+        mark_defaulted(n->items[i]);
+}
+
+static int add_default(struct cfg_node *map, const char *key, struct cfg_node *n, struct cfg_err *err)
+{
+    if (!n || !(n->key = mem_strdup(key)) || cfg_node_add(map, n) < 0) {
+        cfg_node_free(n);
+        return oom(map, err);
+    }
+    mark_defaulted(n);
+    return 0;
+}
+
 int cfg_section(struct cfg_node *map, const char *key, struct cfg_node **out, struct cfg_err *err)
 {
     int rc = cfg_want_map(map, err);
@@ -437,24 +457,10 @@ int cfg_section(struct cfg_node *map, const char *key, struct cfg_node **out, st
         return cfg_want_map(n, err);
     }
     n = cfg_node_new(map->doc, CFG_MAP, NULL);
-    if (n && !(n->key = mem_strdup(key))) {
-        cfg_node_free(n);
-        n = NULL;
-    }
-    if (!n || cfg_node_add(map, n) < 0) {
-        cfg_node_free(n);
-        return oom(map, err);
-    }
-    n->defaulted = n->used = 1;
+    if ((rc = add_default(map, key, n, err)) < 0)
+        return rc;
     *out = n;
     return 0;
-}
-
-static void mark_defaulted(struct cfg_node *n)
-{
-    n->defaulted = n->used = 1;
-    for (size_t i = 0; i < n->n; i++)
-        mark_defaulted(n->items[i]);
 }
 
 int cfg_default_flow(struct cfg_node *map, const char *key, const char *yaml, struct cfg_err *err)
@@ -463,15 +469,5 @@ int cfg_default_flow(struct cfg_node *map, const char *key, const char *yaml, st
     if (rc < 0 || cfg_get(map, key))
         return rc;
     struct cfg_node *n = cfg_parse_text(map->doc, yaml, key, err);
-    if (!n)
-        return -EINVAL;
-    if (!(n->key = mem_strdup(key)) || cfg_node_add(map, n) < 0) {
-        cfg_node_free(n);
-        return oom(map, err);
-    }
-    mark_defaulted(n);
-    n->from_set = 0;
-    for (size_t i = 0; i < n->n; i++)
-        n->items[i]->from_set = 0;
-    return 0;
+    return n ? add_default(map, key, n, err) : -EINVAL;
 }
