@@ -54,25 +54,65 @@ void cpu_free(struct cpu *c)
     mem_free(c, sizeof(*c));
 }
 
+static void jc_key_update(struct cpu *c)
+{
+    c->jc_key = c->jc_epoch * 32 + c->slot * 4 + (uint32_t)c->priv;
+}
+
 void cpu_jc_flush(struct cpu *c)
 {
-    if (++c->jc_epoch >= (1u << 29)) {       /* wrap: really clear */
+    if (++c->jc_epoch >= (1u << 26)) {       /* wrap: really clear */
         c->jc_epoch = 1;
         memset(c->jc, 0, sizeof(c->jc));
     }
-    c->jc_key = c->jc_epoch * 4 + (uint32_t)c->priv;
+    jc_key_update(c);
+}
+
+static int sv39(const struct cpu *c)
+{
+    return (c->csr.satp >> 60) == SATP_MODE_SV39;
+}
+
+/* Forget every cached address space but the current one, which is emptied. */
+static void slots_reset(struct cpu *c)
+{
+    for (unsigned i = 0; i < CPU_TLB_SLOTS; i++)
+        c->slot_satp[i] = ~0ULL;
+    memset(&c->tlb[2 * c->slot], 0xff, 2 * sizeof(c->tlb[0]));
+    if (sv39(c))
+        c->slot_satp[c->slot] = c->csr.satp;
+    cpu_jc_flush(c);
 }
 
 void cpu_tlb_flush(struct cpu *c)
 {
     memset(c->tlb, 0xff, sizeof(c->tlb));
-    cpu_jc_flush(c);
+    slots_reset(c);
 }
 
 void cpu_tlb_flush_virt(struct cpu *c)
 {
-    memset(&c->tlb[0], 0xff, 2 * sizeof(c->tlb[0]));   /* U and S contexts */
-    cpu_jc_flush(c);
+    slots_reset(c);
+}
+
+void cpu_tlb_switch(struct cpu *c)
+{
+    if (sv39(c)) {
+        unsigned i = 0;
+        while (i < CPU_TLB_SLOTS && c->slot_satp[i] != c->csr.satp)
+            i++;
+        if (i == CPU_TLB_SLOTS) {                /* not cached: evict a slot */
+            i = c->slot_victim;
+            c->slot_victim = (i + 1) % CPU_TLB_SLOTS;
+            memset(&c->tlb[2 * i], 0xff, 2 * sizeof(c->tlb[0]));
+            c->slot_satp[i] = c->csr.satp;
+            c->slot = i;
+            cpu_jc_flush(c);
+        }
+        c->slot = i;
+        jc_key_update(c);
+    }
+    cpu_ctx_update(c);
 }
 
 void cpu_flush_all(struct cpu *c)
@@ -81,11 +121,11 @@ void cpu_flush_all(struct cpu *c)
     cpu_tcache_flush(c);
 }
 
-static int ctx_of(const struct cpu *c, int priv)
+static unsigned ctx_of(const struct cpu *c, int priv)
 {
-    if (priv == CPU_PRIV_M || (c->csr.satp >> 60) != SATP_MODE_SV39)
-        return 2;
-    return priv == CPU_PRIV_S ? 1 : 0;
+    if (priv == CPU_PRIV_M || !sv39(c))
+        return 2 * CPU_TLB_SLOTS;
+    return 2 * c->slot + (priv == CPU_PRIV_S);
 }
 
 void cpu_ctx_update(struct cpu *c)
@@ -140,7 +180,7 @@ int cpu_irq_take(struct cpu *c)
 void cpu_set_priv(struct cpu *c, int priv)
 {
     c->priv = priv;
-    c->jc_key = c->jc_epoch * 4 + (uint32_t)priv;
+    jc_key_update(c);
     cpu_ctx_update(c);
     cpu_irq_update(c);
 }
@@ -291,6 +331,11 @@ void cpu_mmio_complete(struct cpu *c, uint64_t val)
     c->icount++;
 }
 
+void cpu_mmio_abort(struct cpu *c)
+{
+    c->mmio_pending = 0;
+}
+
 int cpu_run(struct cpu *c, uint64_t budget, struct cpu_exit *exit)
 {
     if (c->mmio_pending) {
@@ -313,6 +358,7 @@ int cpu_run(struct cpu *c, uint64_t budget, struct cpu_exit *exit)
         if (cpu_exec_run(c, limit) == CPU_STOP)
             break;
     }
+    cpu_timer_update(c);       /* MTIP exact for the caller too */
     c->exit = NULL;
     return exit->reason;
 }
@@ -331,6 +377,28 @@ int cpu_read_virt(struct cpu *c, uint64_t va, void *dst, unsigned len)
         va += n;
         len -= n;
     }
+    return 0;
+}
+
+int cpu_check(const struct cpu *c)
+{
+    uint64_t m, mp = (c->csr.mstatus & MSTATUS_MPP) >> MSTATUS_MPP_SHIFT;
+    int dp = c->priv == CPU_PRIV_M && (c->csr.mstatus & MSTATUS_MPRV) ? (int)mp : c->priv;
+    if (c->x[0] != 0 || (c->priv != CPU_PRIV_U && c->priv != CPU_PRIV_S && c->priv != CPU_PRIV_M))
+        return -EIO;
+    if (mp == 2 || (c->csr.mepc & 3) || (c->csr.sepc & 3))
+        return -EIO;
+    if (c->tlb_data != &c->tlb[ctx_of(c, dp)] || c->tlb_fetch != &c->tlb[ctx_of(c, c->priv)])
+        return -EIO;
+    if (c->irq_ready != (irq_takeable(c, &m) != 0))
+        return -EIO;
+    int mtip = (c->csr.mip >> CPU_IRQ_MTI) & 1;
+    if (mtip != (cpu_mtime(c) >= c->mtimecmp))
+        return -EIO;
+    if (c->jc_key != c->jc_epoch * 32 + c->slot * 4 + (uint32_t)c->priv)
+        return -EIO;
+    if (c->slot >= CPU_TLB_SLOTS || (sv39(c) && c->slot_satp[c->slot] != c->csr.satp))
+        return -EIO;
     return 0;
 }
 

@@ -33,6 +33,13 @@
  * loops use up the budget), plus time skipped by cpu_advance_time: runs are
  * deterministic. minstret counts retired instructions only. Host must be
  * little-endian.
+ *
+ * Guest memory written by the host must go through phys_write() (or be
+ * followed by cpu_flush_all()) so translated code stays coherent; a frame
+ * remapped with phys_map() needs cpu_tlb_flush(). One hart per phys for now:
+ * a second hart sharing the phys would have to be flushed on code changes.
+ * Contract for SMC: stores invalidate translated code at once, so fence.i is
+ * not needed for correctness (but is accepted).
  */
 #ifndef VMMSIM_CPU_H
 #define VMMSIM_CPU_H
@@ -82,15 +89,19 @@ struct cpu_exit {
     /* TRAP: mcause-style cause (CPU_CAUSE_IRQ set for interrupts) and tval. */
     uint64_t cause, tval;
     /* MMIO/UNMAPPED: guest-physical address, kind, size in bytes; MMIO stores
-     * carry data. HTIF: data is the value written to tohost. */
+     * carry data (truncated to size). HTIF: data is the value written to
+     * tohost. For UNMAPPED during a page walk, addr is the PTE's address. */
     uint64_t addr, data;
     int access, size;
+    uint64_t va;       /* MMIO/UNMAPPED: virtual address of the access */
 };
 
 /* --- internal shapes, public so struct cpu can be embedded --- */
 #define CPU_TLB_BITS 8
 #define CPU_TLB_SIZE (1u << CPU_TLB_BITS)
 #define CPU_JC_SIZE  4096u
+#define CPU_TLB_SLOTS 4u     /* address spaces (satp values) cached at once */
+#define CPU_TLB_CTX (2 * CPU_TLB_SLOTS + 1)
 
 struct cpu_tlbe {
     uint64_t tag;        /* page-aligned virtual address, ~0 = invalid */
@@ -147,12 +158,17 @@ struct cpu {
     int mmio_rd, mmio_size, mmio_signed, mmio_pending;
     uint32_t cur_insn;   /* encoding of the instruction on the slow path */
 
-    /* TLB: contexts 0 = U, 1 = S, 2 = M/bare; pointers select the live one */
-    struct cpu_tlb tlb[3];
+    /* TLB contexts: 2 * slot + (0 = U, 1 = S) for the address space cached
+     * in each slot (tagged by satp value, so switching between a few roots
+     * needs no flush), and 2 * CPU_TLB_SLOTS for M-mode/bare. The pointers
+     * select the live contexts for data and fetch. */
+    struct cpu_tlb tlb[CPU_TLB_CTX];
     struct cpu_tlb *tlb_data, *tlb_fetch;
+    uint64_t slot_satp[CPU_TLB_SLOTS];   /* ~0 = empty */
+    unsigned slot, slot_victim;
 
-    /* jump cache: (virtual pc, key) -> block, also checked against the frame
-     * gen; key = epoch * 4 + priv, so a flush is epoch++ (O(1)) */
+    /* jump cache: (virtual pc, key) -> block; key = epoch * 32 + slot * 4 +
+     * priv, so a flush is epoch++ (O(1)) and a slot switch keeps entries */
     struct cpu_jce { uint64_t tag; struct cpu_block *blk; uint32_t key; } jc[CPU_JC_SIZE];
     uint32_t jc_epoch, jc_key;
     uint64_t code_epoch;     /* phys->code_epoch the jump cache is valid for */
@@ -168,9 +184,12 @@ void cpu_free(struct cpu *c);
 
 /* Run until an exit. Executes at most budget instructions (budget 0 returns
  * CPU_EXIT_BUDGET at once). Fills *exit and returns exit->reason. After an
- * MMIO load exit the caller must call cpu_mmio_complete() before running
- * again; after every other exit the hart can simply be run again (a TRAP exit
- * leaves pc at the trapping instruction: the caller emulates and moves pc). */
+ * MMIO load exit the caller must call cpu_mmio_complete() or cpu_mmio_abort()
+ * before running again (else -EBUSY); a pending MMIO store left alone is
+ * completed by the next cpu_run. After every other exit the hart can simply
+ * be run again (a TRAP or UNMAPPED exit leaves pc at the instruction, which
+ * has not retired: the caller emulates and moves pc, or fixes and retries).
+ * Devices registered with phys_mmio_add are called inside the run (no exit). */
 int cpu_run(struct cpu *c, uint64_t budget, struct cpu_exit *exit);
 
 /* Intercept: traps that would be taken while the hart is at privilege priv
@@ -181,6 +200,10 @@ void cpu_set_intercept(struct cpu *c, int priv, uint64_t exc, uint64_t irq);
 /* Finish an MMIO exit: for a load, val is written (sign/zero extended per the
  * instruction) to its rd; for a store val is ignored. Advances pc. */
 void cpu_mmio_complete(struct cpu *c, uint64_t val);
+
+/* Abandon a pending MMIO access (the caller will redirect the hart, e.g.
+ * raise an access fault): pc stays at the instruction, nothing retires. */
+void cpu_mmio_abort(struct cpu *c);
 
 /* Deliver a trap architecturally now (as the hardware would, ignoring
  * intercepts): used by a VMM to reflect a trap it decided not to emulate.
@@ -210,8 +233,8 @@ void cpu_advance_time(struct cpu *c, uint64_t dt);
  * CPU_EXIT_HTIF. 0 disables. -EINVAL if addr is not in RAM. */
 int cpu_set_htif(struct cpu *c, uint64_t tohost);
 
-/* Drop every cached translation (call after phys_map, or any change of guest
- * memory layout made behind the hart's back). */
+/* Drop every cached translation: call after phys_map, and after the host
+ * changes page tables the hart may have cached (e.g. VMM shadow PTEs). */
 void cpu_tlb_flush(struct cpu *c);
 /* Drop every translated block as well. */
 void cpu_flush_all(struct cpu *c);
@@ -219,6 +242,11 @@ void cpu_flush_all(struct cpu *c);
 /* Read guest memory through the hart's current data translation, as a load
  * at the current privilege would (no trap is raised): 0, or -EFAULT. */
 int cpu_read_virt(struct cpu *c, uint64_t va, void *dst, unsigned len);
+
+/* Verify the hart's invariants between runs (x0 zero, legal privilege and
+ * MPP, aligned epcs, TLB context pointers, irq_ready and MTIP up to date,
+ * jump-cache key). 0 or -EIO. */
+int cpu_check(const struct cpu *c);
 
 /* Name of an exit reason (for messages). */
 const char *cpu_exit_name(int reason);

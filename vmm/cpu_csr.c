@@ -108,11 +108,10 @@ static void write_satp(struct cpu *c, uint64_t v)
     v &= (0xfULL << 60) | SATP_ASID_MASK | SATP_PPN_MASK;
     if (mode == 0)
         v = 0;
-    if (v != c->csr.satp) {
-        c->csr.satp = v;
-        cpu_tlb_flush_virt(c);
-    }
-    cpu_ctx_update(c);
+    /* no implicit invalidation (as the spec allows): a root seen recently
+     * keeps its cached translations until sfence.vma */
+    c->csr.satp = v;
+    cpu_tlb_switch(c);
 }
 
 static void write_counter(struct cpu *c, unsigned csr, uint64_t v)

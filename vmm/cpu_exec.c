@@ -4,7 +4,11 @@
  * (falling back to the translation cache), then runs its instructions by
  * jumping from handler to handler through a label table indexed by op (GNU
  * computed goto). The block's OP_END sentinel commits pc and the instruction
- * count; control transfers commit them themselves.
+ * count; control transfers commit them themselves. Direct jumps, taken
+ * branches and fall-throughs to a target in the same virtual page follow a
+ * cached successor pointer (block chaining) instead of the jump cache, as
+ * long as the successor's frame generation is current, no interrupt is
+ * ready and the budget allows the whole successor.
  *
  * Invariant between blocks: c->pc and c->icount are exact. Inside a block
  * they are stale; SYNC() makes them exact (pc of the current instruction,
@@ -56,6 +60,13 @@
         uint64_t t_ = (target); \
         if (unlikely(t_ & 3)) { SYNC(); st = cpu_trap(c, CPU_EXC_FETCH_MISALIGNED, t_); goto leave; } \
         CHAIN(t_, IDX + 1, 0); \
+    } while (0)
+
+/* indirect jump: never chained (the target varies) */
+#define JUMP_INDIRECT(target) do { \
+        uint64_t t_ = (target); \
+        if (unlikely(t_ & 3)) { SYNC(); st = cpu_trap(c, CPU_EXC_FETCH_MISALIGNED, t_); goto leave; } \
+        c->pc = t_; c->icount = base + IDX + 1; goto next_block; \
     } while (0)
 
 #define BRANCH(cond) do { if (cond) JUMP(PC + IMM); NEXT; } while (0)
@@ -224,7 +235,7 @@ op_JALR: {
         uint64_t t = (RS1 + IMM) & ~1ULL;
         if (likely(!(t & 3)))
             RD = PC + 4;
-        JUMP(t);
+        JUMP_INDIRECT(t);
     }
 op_BEQ:  BRANCH(RS1 == RS2);
 op_BNE:  BRANCH(RS1 != RS2);

@@ -102,8 +102,10 @@ static inline void cpu_code_sync(struct cpu *c)
         cpu_jc_flush(c);
     }
 }
-/* Flush the translated (U and S) TLB contexts: satp, sfence.vma, SUM/MXR. */
+/* Flush the translated (U and S) TLB contexts: sfence.vma, SUM/MXR. */
 void cpu_tlb_flush_virt(struct cpu *c);
+/* satp changed: select (or evict and fill) the TLB slot of the new value. */
+void cpu_tlb_switch(struct cpu *c);
 
 /* cpu_csr.c: execute a CSR instruction or a privileged one (mret, sret, wfi,
  * sfence.vma); c->pc and c->icount are synchronised to the instruction. */

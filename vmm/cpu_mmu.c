@@ -120,9 +120,10 @@ static void tlb_fill(struct cpu *c, uint64_t va, uint64_t pa, int acc)
     }
 }
 
-static int unmapped_exit(struct cpu *c, uint64_t pa, int acc, int size)
+static int unmapped_exit(struct cpu *c, uint64_t va, uint64_t pa, int acc, int size)
 {
     struct cpu_exit *e = c->exit;
+    e->va = va;
     e->addr = pa;
     e->access = acc;
     e->size = size;
@@ -144,34 +145,34 @@ static int xlate(struct cpu *c, uint64_t va, int acc, uint64_t *pa)
     case WALK_ACCESS_FAULT:
         return cpu_trap(c, cause_access[acc], va);
     case WALK_UNMAPPED:
-        return unmapped_exit(c, *pa, acc, 8);
+        return unmapped_exit(c, va, *pa, acc, 8);
     }
     tlb_fill(c, va, *pa, acc);
     return CPU_OK;
 }
 
-static int mmio_exit(struct cpu *c, uint64_t pa, int size, int acc, uint64_t val)
+/* An access no device claims: exit; the instruction stays pending until
+ * cpu_mmio_complete (the load's rd and extension come from its encoding). */
+static int mmio_exit(struct cpu *c, uint64_t va, uint64_t pa, int size, int acc, uint64_t val)
 {
     struct cpu_exit *e = c->exit;
     uint32_t raw = c->cur_insn;
+    e->va = va;
     e->addr = pa;
     e->size = size;
     e->access = acc;
-    e->data = acc == CPU_ACC_STORE && size < 8 ? val & ((1ULL << (8 * size)) - 1) : acc == CPU_ACC_STORE ? val : 0;
-    if (acc == CPU_ACC_LOAD) {
-        c->mmio_rd = (int)((raw >> 7) & 31);
-        c->mmio_size = size;
-        c->mmio_signed = !((raw >> 14) & 1);
-        c->mmio_pending = 1;
-    } else {
-        c->mmio_rd = -1;
-        c->mmio_pending = 1;
-    }
+    e->data = 0;
+    if (acc == CPU_ACC_STORE)
+        e->data = size < 8 ? val & ((1ULL << (8 * size)) - 1) : val;
+    c->mmio_rd = acc == CPU_ACC_LOAD ? (int)((raw >> 7) & 31) : -1;
+    c->mmio_size = size;
+    c->mmio_signed = !((raw >> 14) & 1);
+    c->mmio_pending = 1;
     return cpu_stop(c, CPU_EXIT_MMIO);
 }
 
 /* Access size bytes at physical pa (which is not RAM-page-crossing). */
-static int phys_access(struct cpu *c, uint64_t va, uint64_t pa, int size, int acc, uint64_t *val)
+static int pa_access(struct cpu *c, uint64_t va, uint64_t pa, int size, int acc, uint64_t *val)
 {
     uint8_t *h = phys_ptr(c->phys, pa);
     if (h) {
@@ -185,10 +186,10 @@ static int phys_access(struct cpu *c, uint64_t va, uint64_t pa, int size, int ac
         return CPU_OK;
     }
     if (phys_is_ram(c->phys, pa))
-        return unmapped_exit(c, pa, acc, size);
+        return unmapped_exit(c, va, pa, acc, size);
     const struct phys_mmio *m = phys_mmio_find(c->phys, pa, (uint64_t)size);
     if (!m)
-        return mmio_exit(c, pa, size, acc, acc == CPU_ACC_STORE ? *val : 0);
+        return mmio_exit(c, va, pa, size, acc, acc == CPU_ACC_STORE ? *val : 0);
     if (pa & (uint64_t)(size - 1))
         return cpu_trap(c, cause_access[acc], va);
     int r = acc == CPU_ACC_LOAD ? m->ops->read(m->opaque, pa - m->base, size, val)
@@ -237,7 +238,7 @@ static int split_access(struct cpu *c, uint64_t va, int size, int acc, uint64_t 
     uint8_t *h[2] = {phys_ptr(c->phys, pa[0]), phys_ptr(c->phys, pa[1])};
     for (int k = 0; k < 2; k++)
         if (!h[k])
-            return phys_is_ram(c->phys, pa[k]) ? unmapped_exit(c, pa[k], acc, size)
+            return phys_is_ram(c->phys, pa[k]) ? unmapped_exit(c, k ? va2 : va, pa[k], acc, size)
                                                : cpu_trap(c, cause_access[acc], va);
     uint8_t *bytes = (uint8_t *)val;
     int n0 = (int)(va2 - va), code = 0;
@@ -267,7 +268,7 @@ int cpu_mmu_load(struct cpu *c, uint64_t va, int size, uint64_t *val)
         return split_access(c, va, size, CPU_ACC_LOAD, val);
     if ((st = xlate(c, va, CPU_ACC_LOAD, &pa)) != CPU_OK)
         return st;
-    return phys_access(c, va, pa, size, CPU_ACC_LOAD, val);
+    return pa_access(c, va, pa, size, CPU_ACC_LOAD, val);
 }
 
 int cpu_mmu_store(struct cpu *c, uint64_t va, int size, uint64_t val)
@@ -279,7 +280,7 @@ int cpu_mmu_store(struct cpu *c, uint64_t va, int size, uint64_t val)
     if ((st = xlate(c, va, CPU_ACC_STORE, &pa)) != CPU_OK)
         return st;
     int code = frame_has_code(c, pa);
-    if ((st = phys_access(c, va, pa, size, CPU_ACC_STORE, &val)) != CPU_OK)
+    if ((st = pa_access(c, va, pa, size, CPU_ACC_STORE, &val)) != CPU_OK)
         return st;
     return store_finish(c, htif_hit(c, pa, size), code);
 }
@@ -300,7 +301,7 @@ int cpu_mmu_fetch(struct cpu *c, uint64_t va, uint8_t **host, uint64_t *pa)
     if (*host)
         return CPU_OK;
     if (phys_is_ram(c->phys, *pa))
-        return unmapped_exit(c, *pa, CPU_ACC_FETCH, 4);
+        return unmapped_exit(c, va, *pa, CPU_ACC_FETCH, 4);
     return cpu_trap(c, CPU_EXC_FETCH_ACCESS, va);
 }
 
@@ -345,7 +346,7 @@ int cpu_mmu_amo(struct cpu *c, const struct cpu_insn *d)
         return st;
     uint8_t *h = phys_ptr(c->phys, pa);
     if (!h)
-        return phys_is_ram(c->phys, pa) ? unmapped_exit(c, pa, acc, size)
+        return phys_is_ram(c->phys, pa) ? unmapped_exit(c, va, pa, acc, size)
                                         : cpu_trap(c, cause_access[acc], va);
     memcpy(&old, h, (size_t)size);
     uint64_t result = w ? (uint64_t)(int64_t)(int32_t)old : old;

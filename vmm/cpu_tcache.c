@@ -87,7 +87,7 @@ static void mark_code(struct cpu *c, struct phys_meta *m)
     if (m->flags & PHYS_F_CODE)
         return;
     m->flags |= PHYS_F_CODE;
-    for (int k = 0; k < 3; k++)
+    for (unsigned k = 0; k < CPU_TLB_CTX; k++)
         memset(c->tlb[k].w, 0xff, sizeof(c->tlb[k].w));
 }
 

@@ -73,6 +73,7 @@ static uint32_t enc_j(int32_t imm, int rd)
 #define CSRR(rd, csr)      CSRRS(rd, csr, 0)
 #define SLLI(rd, rs, sh)   enc_i(sh, rs, 1, rd, 0x13)
 #define OR(rd, a, b)       enc_r(0, b, a, 6, rd, 0x33)
+#define JALR(rd, rs, imm)  enc_i(imm, rs, 0, rd, 0x67)
 #define ECALL  0x00000073u
 #define EBREAK 0x00100073u
 #define MRET   0x30200073u
@@ -101,6 +102,7 @@ static struct vm vm_new(void)
 
 static void vm_free(struct vm *v)
 {
+    ck_assert_int_eq(cpu_check(v->c), 0);
     cpu_free(v->c);
     phys_free(v->p);
 }
@@ -144,7 +146,14 @@ START_TEST(test_arith)
     };
     put(&v, BASE, prog, 13);
     struct cpu_exit e;
-    ck_assert_int_eq(run(&v, 13, &e), CPU_EXIT_BUDGET);
+    /* the budget splits the block exactly: 5 now, 8 later */
+    ck_assert_int_eq(run(&v, 5, &e), CPU_EXIT_BUDGET);
+    ck_assert_uint_eq(v.c->pc, BASE + 20);
+    ck_assert_uint_eq(v.c->x[5], 1);
+    ck_assert_uint_eq(v.c->x[6], 0);
+    ck_assert_int_eq(run(&v, 0, &e), CPU_EXIT_BUDGET);
+    ck_assert_uint_eq(v.c->pc, BASE + 20);
+    ck_assert_int_eq(run(&v, 8, &e), CPU_EXIT_BUDGET);
     uint64_t *x = v.c->x;
     ck_assert_uint_eq(x[3], (uint64_t)-21);
     ck_assert_uint_eq(x[4], (uint64_t)-2);                 /* truncates toward zero */
@@ -173,6 +182,20 @@ static void put_mhandler(struct vm *v)
     const uint32_t h[] = {CSRR(10, MCAUSE), CSRR(11, MTVAL), CSRR(12, MEPC)};
     put(v, BASE + 0x100, h, 3);
     ck_assert_int_eq(cpu_csr_set(v->c, MTVEC, BASE + 0x100), 0);
+}
+
+/* Sv39 tables: root 0x80100000 -> L1 0x80101000 -> L0 0x80102000 mapping
+ * va 0x1000 code, 0x2000 data (rw), 0x3000 read-only; flags as given. */
+#define PTE(pa, fl) ((((pa) >> 12) << 10) | (fl))
+enum { V = 1, R = 2, W = 4, X = 8, U = 16, A = 64, D = 128 };
+static void map_sv39(struct vm *v, uint64_t ubit)
+{
+    put64(v, 0x80100000, PTE(0x80101000ULL, V));
+    put64(v, 0x80101000, PTE(0x80102000ULL, V));
+    put64(v, 0x80102000 + 8 * 1, PTE(0x80200000ULL, V | R | X | ubit));
+    put64(v, 0x80102000 + 8 * 2, PTE(0x80201000ULL, V | R | W | ubit));
+    put64(v, 0x80102000 + 8 * 3, PTE(0x80202000ULL, V | R | ubit));
+    ck_assert_int_eq(cpu_csr_set(v->c, SATP, (8ULL << 60) | (0x80100000ULL >> 12)), 0);
 }
 
 START_TEST(test_trap_illegal)
@@ -262,6 +285,130 @@ START_TEST(test_timer_interrupt)
 }
 END_TEST
 
+START_TEST(test_vectored_tvec)
+{
+    struct vm v = vm_new();
+    const uint32_t loop[] = {JAL(0, 0)};
+    put(&v, BASE, loop, 1);
+    const uint32_t h[] = {CSRR(10, MCAUSE)};
+    put(&v, BASE + 0x100 + 4 * CPU_IRQ_MTI, h, 1);
+    cpu_csr_set(v.c, MTVEC, BASE + 0x100 + 1);            /* vectored */
+    cpu_csr_set(v.c, MIE, 1ULL << CPU_IRQ_MTI);
+    cpu_set_mtimecmp(v.c, 10);
+    cpu_set_priv(v.c, CPU_PRIV_U);                         /* M interrupts enabled */
+    struct cpu_exit e;
+    run(&v, 12, &e);                                       /* 10 jal, trap tick, csrr */
+    ck_assert_uint_eq(v.c->x[10], CPU_CAUSE_IRQ | CPU_IRQ_MTI);
+    ck_assert_uint_eq(v.c->pc, BASE + 0x100 + 4 * CPU_IRQ_MTI + 4);
+    ck_assert_uint_eq(csr(&v, MEPC), BASE);
+    /* exceptions still go to the base */
+    const uint32_t bad[] = {BAD};
+    put(&v, BASE + 0x200, bad, 1);
+    cpu_set_mtimecmp(v.c, ~0ULL);
+    v.c->pc = BASE + 0x200;
+    run(&v, 1, &e);
+    ck_assert_uint_eq(v.c->pc, BASE + 0x100);
+    vm_free(&v);
+}
+END_TEST
+
+START_TEST(test_trap_virtualization_bits)
+{
+    struct vm v = vm_new();
+    put_mhandler(&v);
+    const uint32_t sret = 0x10200073u, wfi = 0x10500073u, sfence = 0x12000073u;
+    const uint32_t prog[] = {sret};
+    put(&v, BASE, prog, 1);
+    struct cpu_exit e;
+    /* mstatus.TSR: sret in S is illegal; TW: wfi in S; TVM: sfence.vma and satp */
+    cpu_csr_set(v.c, MSTATUS, (1ULL << 22) | (1ULL << 21) | (1ULL << 20));
+    const uint32_t insns[4] = {sret, wfi, sfence, CSRR(5, SATP)};
+    for (int i = 0; i < 4; i++) {
+        put(&v, BASE, &insns[i], 1);
+        cpu_set_priv(v.c, CPU_PRIV_S);
+        v.c->pc = BASE;
+        run(&v, 4, &e);
+        ck_assert_uint_eq(v.c->x[10], CPU_EXC_ILLEGAL);
+        ck_assert_uint_eq(v.c->x[11], insns[i]);
+        ck_assert_uint_eq(v.c->x[12], BASE);
+        v.c->x[10] = 0;
+    }
+    /* wfi in U is always illegal; in M with nothing pending it exits */
+    put(&v, BASE, &wfi, 1);
+    cpu_set_priv(v.c, CPU_PRIV_U);
+    v.c->pc = BASE;
+    run(&v, 4, &e);
+    ck_assert_uint_eq(v.c->x[10], CPU_EXC_ILLEGAL);
+    v.c->pc = BASE;
+    ck_assert_int_eq(run(&v, 4, &e), CPU_EXIT_WFI);
+    ck_assert_uint_eq(v.c->pc, BASE + 4);
+    vm_free(&v);
+}
+END_TEST
+
+START_TEST(test_lr_sc_amo)
+{
+    struct vm v = vm_new();
+    /* x1 = BASE+0x800; sc.w without reservation fails (1); lr.w/sc.w
+     * succeeds (0); amoadd.w returns the sign-extended old value */
+    const uint32_t prog[] = {
+        AUIPC(1, 0), ADDI(1, 1, 0x7fc), ADDI(1, 1, 4), ADDI(2, 0, -5),
+        enc_r(0x0c, 2, 1, 2, 3, 0x2f),                     /* sc.w x3, x2, (x1) */
+        enc_r(0x08, 0, 1, 2, 4, 0x2f),                     /* lr.w x4, (x1) */
+        enc_r(0x0c, 2, 1, 2, 5, 0x2f),                     /* sc.w x5, x2, (x1) */
+        ADDI(6, 0, 7),
+        enc_r(0x00, 6, 1, 2, 7, 0x2f),                     /* amoadd.w x7, x6, (x1) */
+        enc_r(0x0c, 6, 1, 3, 8, 0x2f),                     /* sc.d x8 (no reservation) */
+    };
+    put(&v, BASE, prog, 10);
+    put64(&v, BASE + 0x800, 0x1111111122222222ULL);
+    struct cpu_exit e;
+    run(&v, 10, &e);
+    ck_assert_uint_eq(v.c->x[3], 1);
+    ck_assert_uint_eq(v.c->x[4], 0x22222222);
+    ck_assert_uint_eq(v.c->x[5], 0);
+    ck_assert_uint_eq(v.c->x[7], (uint64_t)-5);
+    ck_assert_uint_eq(v.c->x[8], 1);
+    ck_assert_uint_eq(get64(&v, BASE + 0x800), 0x1111111100000002ULL);   /* -5 + 7 */
+    vm_free(&v);
+}
+END_TEST
+
+START_TEST(test_misaligned_page_crossing)
+{
+    struct vm v = vm_new();
+    put_mhandler(&v);
+    map_sv39(&v, 0);
+    put64(&v, 0x80102000 + 8 * 4, 0);                      /* va 0x4000 unmapped */
+    /* va 0x2ffc..0x3003 crosses into the read-only page: the store faults
+     * with tval = first byte of the faulting page, nothing is written */
+    const uint32_t prog[] = {LUI(1, 3), ADDI(2, 0, -1), SD(2, 1, -4), LD(3, 1, -4),
+                             LUI(4, 4), LD(5, 4, -2)};
+    put(&v, 0x80200000, prog, 6);
+    put64(&v, 0x80201ff8, 0x0102030405060708ULL);
+    put64(&v, 0x80202000, 0x1112131415161718ULL);
+    cpu_set_priv(v.c, CPU_PRIV_S);
+    v.c->pc = 0x1000;
+    struct cpu_exit e;
+    run(&v, 2 + 1 + 3, &e);
+    ck_assert_uint_eq(v.c->x[10], CPU_EXC_STORE_PAGE);
+    ck_assert_uint_eq(v.c->x[11], 0x3000);
+    ck_assert_uint_eq(v.c->x[12], 0x1008);
+    ck_assert_uint_eq(get64(&v, 0x80201ff8), 0x0102030405060708ULL);
+    /* a misaligned load across the same boundary works */
+    v.c->pc = 0x100c;
+    cpu_set_priv(v.c, CPU_PRIV_S);
+    run(&v, 1, &e);
+    ck_assert_uint_eq(v.c->x[3], 0x1516171801020304ULL);
+    /* and one into an unmapped page faults with the second page's address */
+    v.c->pc = 0x1010;
+    run(&v, 2 + 1 + 3, &e);
+    ck_assert_uint_eq(v.c->x[10], CPU_EXC_LOAD_PAGE);
+    ck_assert_uint_eq(v.c->x[11], 0x4000);
+    vm_free(&v);
+}
+END_TEST
+
 START_TEST(test_clint_mmio)
 {
     struct vm v = vm_new();
@@ -324,20 +471,6 @@ START_TEST(test_irq_delegation_and_priority)
 }
 END_TEST
 
-/* Sv39 tables: root 0x80100000 -> L1 0x80101000 -> L0 0x80102000 mapping
- * va 0x1000 code, 0x2000 data (rw), 0x3000 read-only; flags as given. */
-#define PTE(pa, fl) ((((pa) >> 12) << 10) | (fl))
-enum { V = 1, R = 2, W = 4, X = 8, U = 16, A = 64, D = 128 };
-static void map_sv39(struct vm *v, uint64_t ubit)
-{
-    put64(v, 0x80100000, PTE(0x80101000ULL, V));
-    put64(v, 0x80101000, PTE(0x80102000ULL, V));
-    put64(v, 0x80102000 + 8 * 1, PTE(0x80200000ULL, V | R | X | ubit));
-    put64(v, 0x80102000 + 8 * 2, PTE(0x80201000ULL, V | R | W | ubit));
-    put64(v, 0x80102000 + 8 * 3, PTE(0x80202000ULL, V | R | ubit));
-    ck_assert_int_eq(cpu_csr_set(v->c, SATP, (8ULL << 60) | (0x80100000ULL >> 12)), 0);
-}
-
 START_TEST(test_sv39_ad_bits)
 {
     struct vm v = vm_new();
@@ -363,6 +496,49 @@ START_TEST(test_sv39_ad_bits)
     ck_assert_uint_eq(get64(&v, 0x80102010) & (A | D), A | D);
     ck_assert_uint_eq(get64(&v, 0x80102018) & (A | D), A);   /* faulting store: no D */
     ck_assert_uint_eq(get64(&v, 0x80202000), 0x1234);
+    /* host-side reads through the hart's translation (priv is M now: bare) */
+    uint64_t w = 0;
+    cpu_set_priv(v.c, CPU_PRIV_S);
+    ck_assert_int_eq(cpu_read_virt(v.c, 0x2008, &w, 8), 0);
+    ck_assert_uint_eq(w, 42);
+    ck_assert_int_eq(cpu_read_virt(v.c, 0x5000, &w, 8), -EFAULT);
+    vm_free(&v);
+}
+END_TEST
+
+START_TEST(test_tlb_address_space_slots)
+{
+    struct vm v = vm_new();
+    map_sv39(&v, 0);                                       /* root A: 0x80100000 */
+    /* root B (0x80110000) shares A's L1 except: va 0x2000 -> 0x80205000 */
+    put64(&v, 0x80110000, PTE(0x80111000ULL, V));
+    put64(&v, 0x80111000, PTE(0x80112000ULL, V));
+    put64(&v, 0x80112000 + 8, PTE(0x80200000ULL, V | R | X));
+    put64(&v, 0x80112000 + 16, PTE(0x80205000ULL, V | R | W));
+    put64(&v, 0x80201000, 0xaaaa);
+    put64(&v, 0x80205000, 0xbbbb);
+    const uint32_t prog[] = {LUI(1, 2), LD(2, 1, 0)};
+    put(&v, 0x80200000, prog, 2);
+    uint64_t rootA = (8ULL << 60) | (0x80100000ULL >> 12), rootB = (8ULL << 60) | (0x80110000ULL >> 12);
+    uint64_t want[3] = {0xaaaa, 0xbbbb, 0xaaaa}, misses[3];
+    struct cpu_exit e;
+    for (int k = 0; k < 3; k++) {
+        cpu_csr_set(v.c, SATP, k == 1 ? rootB : rootA);
+        cpu_set_priv(v.c, CPU_PRIV_S);
+        v.c->pc = 0x1000;
+        run(&v, 2, &e);
+        ck_assert_uint_eq(v.c->x[2], want[k]);
+        misses[k] = v.c->n_tlb_miss;
+        ck_assert_int_eq(cpu_check(v.c), 0);
+    }
+    ck_assert_uint_eq(misses[2], misses[1]);               /* A's entries were kept */
+    /* sfence.vma (here: a host flush) forgets the other address spaces */
+    put64(&v, 0x80102010, PTE(0x80205000ULL, V | R | W));
+    const uint32_t sf[] = {0x12000073u, LD(3, 1, 0)};
+    put(&v, 0x80200008, sf, 2);
+    v.c->pc = 0x1008;
+    run(&v, 2, &e);
+    ck_assert_uint_eq(v.c->x[3], 0xbbbb);
     vm_free(&v);
 }
 END_TEST
@@ -380,6 +556,31 @@ START_TEST(test_sv39_user_bit)
     run(&v, 1 + 3, &e);
     ck_assert_uint_eq(v.c->x[10], CPU_EXC_FETCH_PAGE);
     ck_assert_uint_eq(v.c->x[11], 0x1000);
+    vm_free(&v);
+}
+END_TEST
+
+START_TEST(test_unmapped_page_table_frame)
+{
+    struct vm v = vm_new();
+    map_sv39(&v, 0);
+    const uint32_t prog[] = {ADDI(5, 0, 9)};
+    put(&v, 0x80200000, prog, 1);
+    uint8_t *old = NULL;
+    ck_assert_int_eq(phys_map(v.p, 0x80102000, NULL, &old), 0);   /* the L0 table */
+    cpu_tlb_flush(v.c);
+    cpu_set_priv(v.c, CPU_PRIV_S);
+    v.c->pc = 0x1000;
+    struct cpu_exit e;
+    ck_assert_int_eq(run(&v, 10, &e), CPU_EXIT_UNMAPPED);
+    ck_assert_uint_eq(e.addr, 0x80102008);                 /* PTE of va 0x1000 */
+    ck_assert_uint_eq(e.va, 0x1000);
+    ck_assert_int_eq(e.access, CPU_ACC_FETCH);
+    ck_assert_uint_eq(v.c->icount, 0);
+    phys_map(v.p, 0x80102000, old, NULL);
+    cpu_tlb_flush(v.c);
+    ck_assert_int_eq(run(&v, 1, &e), CPU_EXIT_BUDGET);
+    ck_assert_uint_eq(v.c->x[5], 9);
     vm_free(&v);
 }
 END_TEST
@@ -441,6 +642,31 @@ START_TEST(test_self_modifying_code)
 }
 END_TEST
 
+START_TEST(test_block_chaining)
+{
+    struct vm v = vm_new();
+    /* f (BASE+24) is called from two sites: its return (jalr) must not be
+     * chained to the first caller's continuation; the loop at BASE+32 runs
+     * a chained backward branch many times */
+    const uint32_t prog[] = {
+        JAL(1, 24), ADDI(5, 0, 1), JAL(1, 16), ADDI(6, 0, 1), JAL(0, 16), NOP,
+        ADDI(7, 7, 1), JALR(0, 1, 0),                      /* f */
+        ADDI(8, 8, 1), ADDI(9, 8, -100), enc_b(-8, 0, 9, 1), /* loop: bne x9, x0 */
+        JAL(0, 0),
+    };
+    put(&v, BASE, prog, 12);
+    struct cpu_exit e;
+    /* 2 + 2 calls (jal, addi, jalr each) = 8, jal to loop, 100 * 3, final jal */
+    ck_assert_int_eq(run(&v, 8 + 1 + 300, &e), CPU_EXIT_BUDGET);
+    ck_assert_uint_eq(v.c->x[5], 1);
+    ck_assert_uint_eq(v.c->x[6], 1);
+    ck_assert_uint_eq(v.c->x[7], 2);
+    ck_assert_uint_eq(v.c->x[8], 100);
+    ck_assert_uint_eq(v.c->pc, BASE + 44);
+    vm_free(&v);
+}
+END_TEST
+
 START_TEST(test_intercept_vmm_mode)
 {
     struct vm v = vm_new();
@@ -472,6 +698,13 @@ START_TEST(test_intercept_vmm_mode)
     ck_assert_uint_eq(e.pc, 0x100c);
     ck_assert_uint_eq(e.insn, LD(2, 1, 8));
     ck_assert_int_eq(v.c->priv, CPU_PRIV_U);
+    /* the VMM reflects it: delivered as the hardware would (to M here) */
+    cpu_raise(v.c, e.cause, e.tval);
+    ck_assert_int_eq(v.c->priv, CPU_PRIV_M);
+    ck_assert_uint_eq(v.c->pc, BASE + 0x100);
+    ck_assert_uint_eq(csr(&v, MCAUSE), CPU_EXC_LOAD_PAGE);
+    ck_assert_uint_eq(csr(&v, MTVAL), 0x5008);
+    ck_assert_uint_eq(csr(&v, MEPC), 0x100c);
     vm_free(&v);
 }
 END_TEST
@@ -511,6 +744,7 @@ START_TEST(test_mmio_and_unmapped_exits)
     struct cpu_exit e;
     ck_assert_int_eq(run(&v, 100, &e), CPU_EXIT_MMIO);
     ck_assert_uint_eq(e.addr, 0x10000004);
+    ck_assert_uint_eq(e.va, 0x10000004);
     ck_assert_int_eq(e.size, 4);
     ck_assert_int_eq(e.access, CPU_ACC_LOAD);
     ck_assert_uint_eq(e.pc, BASE + 4);
@@ -524,6 +758,8 @@ START_TEST(test_mmio_and_unmapped_exits)
     ck_assert_int_eq(run(&v, 100, &e), CPU_EXIT_UNMAPPED);
     ck_assert_uint_eq(e.addr, 0x80300010);
     ck_assert_uint_eq(e.pc, BASE + 16);
+    ck_assert_int_eq(e.access, CPU_ACC_LOAD);
+    ck_assert_int_eq(e.size, 8);
     ck_assert_int_eq(phys_map(v.p, 0x80300000, old, NULL), 0);
     cpu_tlb_flush(v.c);
     ck_assert_int_eq(run(&v, 1, &e), CPU_EXIT_BUDGET);
@@ -676,10 +912,15 @@ START_TEST(test_fuzz_random_code)
     ck_assert_int_eq(clint_attach(v.c), 0);
     /* 64 KiB of random words: code, data and page tables alike; a random
      * satp root inside it, random privilege, some runs fully intercepted */
+    static const uint32_t majors[] = {0x03, 0x0f, 0x13, 0x17, 0x1b, 0x23, 0x2f, 0x33,
+                                      0x37, 0x3b, 0x63, 0x67, 0x6f, 0x73};
     for (uint64_t off = 0; off < 0x10000; off += 8) {
         uint64_t w = rnd(&seed);
         if ((w & 7) == 0)   /* sprinkle plausible PTEs pointing into RAM */
             w = PTE(BASE + (rnd(&seed) & 0xff000), rnd(&seed) & 0xff);
+        else if ((w & 7) < 6)   /* mostly words with a real major opcode */
+            w = (w & ~0x7fULL & ~(0x7fULL << 32)) | majors[(w >> 8) % 14] |
+                (uint64_t)majors[(w >> 16) % 14] << 32;
         put64(&v, BASE + off, w);
     }
     int intercept = _i & 1;
@@ -702,8 +943,7 @@ START_TEST(test_fuzz_random_code)
         ck_assert_int_ge(r, CPU_EXIT_BUDGET);
         ck_assert_int_le(r, CPU_EXIT_WFI);
         ck_assert_uint_le(v.c->icount, before + 1000);
-        ck_assert_uint_eq(v.c->x[0], 0);
-        ck_assert(v.c->priv == CPU_PRIV_U || v.c->priv == CPU_PRIV_S || v.c->priv == CPU_PRIV_M);
+        ck_assert_int_eq(cpu_check(v.c), 0);
         if (r == CPU_EXIT_TRAP) {
             ck_assert_msg(cause_defined(e.cause), "undefined cause 0x%llx",
                           (unsigned long long)e.cause);
@@ -730,11 +970,18 @@ Suite *suite_cpu(void)
     tcase_add_test(tc, test_trap_ecall_from_u);
     tcase_add_test(tc, test_timer_interrupt);
     tcase_add_test(tc, test_clint_mmio);
+    tcase_add_test(tc, test_vectored_tvec);
+    tcase_add_test(tc, test_trap_virtualization_bits);
+    tcase_add_test(tc, test_lr_sc_amo);
+    tcase_add_test(tc, test_misaligned_page_crossing);
     tcase_add_test(tc, test_irq_delegation_and_priority);
     tcase_add_test(tc, test_sv39_ad_bits);
     tcase_add_test(tc, test_sv39_user_bit);
+    tcase_add_test(tc, test_tlb_address_space_slots);
     tcase_add_test(tc, test_sv39_sum_mxr);
+    tcase_add_test(tc, test_unmapped_page_table_frame);
     tcase_add_test(tc, test_self_modifying_code);
+    tcase_add_test(tc, test_block_chaining);
     tcase_add_test(tc, test_intercept_vmm_mode);
     tcase_add_test(tc, test_intercept_interpretation_mode);
     tcase_add_test(tc, test_mmio_and_unmapped_exits);

@@ -60,10 +60,39 @@ out:
     return rc;
 }
 
+/* Round trips through an intercepted ecall (the VMM exit path): U-mode
+ * loop "addi; ecall; jal" with the caller stepping over each ecall. */
+static int bench_exits(void)
+{
+    struct phys *p = phys_new(0x80000000ULL, 1ULL << 20);
+    struct cpu *c = p ? cpu_new(p, 0) : NULL;
+    if (!c)
+        return 1;
+    const uint32_t prog[] = {0x00150513 /* addi a0,a0,1 */, 0x00000073 /* ecall */,
+                             0xff9ff06f /* jal x0,-8 */};
+    phys_write(p, 0x80000000ULL, prog, sizeof(prog));
+    cpu_set_priv(c, CPU_PRIV_U);
+    cpu_set_intercept(c, CPU_PRIV_U, CPU_INTERCEPT_ALL, CPU_INTERCEPT_ALL);
+    struct cpu_exit e;
+    uint64_t n = 5000000;
+    double t0 = cpu_seconds();
+    for (uint64_t i = 0; i < n; i++) {
+        cpu_run(c, 1000, &e);
+        c->pc += 4;
+    }
+    double dt = cpu_seconds() - t0;
+    printf("intercepted ecall round trips: %llu in %.3fs = %.1f M exits/s (%.0f ns each)\n",
+           (unsigned long long)n, dt, (double)n / dt / 1e6, dt / (double)n * 1e9);
+    int rc = e.reason == CPU_EXIT_TRAP && c->x[10] == n ? 0 : 1;
+    cpu_free(c);
+    phys_free(p);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     int rc = 0;
     for (int i = 1; i < argc; i++)
         rc |= bench(argv[i]);
-    return rc;
+    return rc | bench_exits();
 }
