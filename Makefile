@@ -83,7 +83,11 @@ guest:
 
 riscv-tests: build/riscv-tests/.built
 build/riscv-tests/.built: third_party/riscv-tests-src.tar.zst scripts/build-riscv-tests.sh
-	scripts/build-riscv-tests.sh build/riscv-tests && touch $@
+	@mkdir -p build
+	@echo "building riscv-tests (log: build/riscv-tests.log)"
+	@scripts/build-riscv-tests.sh build/riscv-tests > build/riscv-tests.log 2>&1 || \
+	  { cat build/riscv-tests.log; exit 1; }
+	@touch $@
 
 # ---- user-facing targets --------------------------------------------------
 deps:

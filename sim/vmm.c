@@ -165,8 +165,9 @@ int vmm_swap_out(struct sim *s, struct vm *vm, uint64_t now)
     return 0;
 }
 
-/* Take a host frame for vm, reclaiming first if vm is at its target or the
- * host is below its hard threshold. Fails only when no frame is left. */
+/* Take a host frame for vm, reclaiming first if vm is at its target (its own
+ * frames) or the host has reached its hard threshold (frames of the VMs most
+ * over target, down to the soft threshold). Fails only when no frame is left. */
 static int alloc_frame(struct sim *s, struct vm *vm, uint64_t now)
 {
     struct host *h = vm->host;
@@ -174,8 +175,12 @@ static int alloc_frame(struct sim *s, struct vm *vm, uint64_t now)
     if (vm->m.resident >= vm->m.target) {
         rc = vmm_swap_out(s, vm, now);
     } else if (h->free <= h->th_hard) {
-        struct vm *v = most_over(h);
-        rc = v ? vmm_swap_out(s, v, now) : -EAGAIN;
+        /* Hard state: swap from the VMs most over their targets until the
+         * host is back in soft state (bounded, in case nothing is left). */
+        for (int n = 0; n < 4096 && h->free <= h->th_soft && rc == 0; n++) {
+            struct vm *v = most_over(h);
+            rc = v ? vmm_swap_out(s, v, now) : -EAGAIN;
+        }
     }
     if (rc < 0 && rc != -EAGAIN)
         return rc;
