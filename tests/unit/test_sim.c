@@ -90,18 +90,27 @@ static const char *const busy_yaml =
     "    vmm: {policy: clock}\n"
     "    vms:\n"
     "      - {name: z, memory: 1MiB, limit: 50%, guest: {policy: lru},\n"
-    "         workload: {kind: uniform, footprint: 1200KiB, refs: 8000, write_ratio: 50%}}\n";
+    "         workload: {kind: uniform, footprint: 1200KiB, refs: 8000, write_ratio: 50%}}\n"
+    "  - name: c\n"          /* overcommitted by static limits: the hard-state path */
+    "    memory: 1536KiB\n"
+    "    vmm: {policy: fifo}\n"
+    "    vms:\n"
+    "      - {name: p, memory: 1MiB, workload: {kind: loop, footprint: 900KiB, refs: 4000}}\n"
+    "      - {name: q, memory: 1MiB, workload: {kind: hot-cold, footprint: 900KiB, refs: 4000}}\n";
 
 START_TEST(invariants_hold_on_busy_config)
 {
     struct simrun r;
     ck_assert_msg(simrun_open(&r, "busy.yaml", busy_yaml, NULL, 0) == 0, "%s", r.err.msg);
     ck_assert_msg(sim_run(r.s) == 0, "%s", r.s->err);
-    ck_assert_uint_eq(simrun_total(&r, C_refs), 3 * 3000 + 6000 + 8000);
+    ck_assert_uint_eq(simrun_total(&r, C_refs), 3 * 3000 + 6000 + 8000 + 2 * 4000);
     ck_assert_uint_gt(simrun_total(&r, C_guest_swapouts), 0);
     ck_assert_uint_gt(simrun_total(&r, C_vmm_swapouts), 0);
-    ck_assert_uint_eq(r.s->nhosts, 2);
-    ck_assert_uint_eq(r.s->nvms, 3);
+    ck_assert_uint_eq(r.s->nhosts, 3);
+    ck_assert_uint_eq(r.s->nvms, 5);
+    /* Host c cannot back both VMs: the VMM swapped, though neither VM
+     * exceeded its (100%) limit. */
+    ck_assert_uint_gt(r.s->vms[3]->c[C_vmm_swapouts] + r.s->vms[4]->c[C_vmm_swapouts], 0);
     for (uint32_t i = 0; i < r.s->nvms; i++)
         ck_assert_uint_ne(r.s->vms[i]->finish_ns, 0);
     simrun_close(&r);
