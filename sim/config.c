@@ -114,7 +114,11 @@ static int read_guest(struct cfg_node *vmn, struct vm_params *vp, struct cfg_err
     TRY(cfg_time(g, "reclaim_cost", "1us", &gp->reclaim_cost_ns, err));
     TRY(cfg_uint(g, "kswapd_batch", "32", 1, 4096, &batch, err));
     gp->kswapd_batch = (uint32_t)batch;
-    return 0;
+    struct cfg_node *c;
+    TRY(cfg_section(g, "content", &c, err));
+    TRY(cfg_str(c, "image", "os", &gp->image, err));
+    TRY(cfg_ratio(c, "image_share", "0%", 0.0, 1.0, &gp->image_share, err));
+    return cfg_ratio(c, "write_changes", "100%", 0.0, 1.0, &gp->write_changes, err);
 }
 
 static int read_vm(struct cfg_node *vmn, uint32_t idx, uint32_t page_size, struct vm_params *vp,

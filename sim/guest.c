@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "sim/hash.h"
 #include "sim/mem.h"
 #include "sim/sim.h"
 #include "sim/vmm.h"
@@ -107,6 +108,9 @@ int guest_init(struct sim *s, struct vm *vm)
         return -ENOMEM;
     setup_procs(vm);
     setup_frames(g, (uint32_t)(gp->kernel_bytes / ps));
+    g->image_pages = (uint32_t)(gp->image_share * vm->wl.common.pages);
+    g->image_key = hash_str(gp->image);
+    g->write_key = vm->stream_key;
     g->wm_min = (uint32_t)(gp->wm_min * g->nframes);
     g->wm_low = (uint32_t)(gp->wm_low * g->nframes);
     g->wm_high = (uint32_t)(gp->wm_high * g->nframes);
@@ -136,9 +140,15 @@ void guest_destroy(struct vm *vm)
     memset(g, 0, sizeof *g);
 }
 
-/* The kernel's frames are loaded from the OS image: their content tokens
- * (1 + frame number, below CONTENT_SWAPREF) are the same in every VM booted
- * from that image, which is what content-based sharing finds. */
+/* A page of OS image `key`: a token below CONTENT_SWAPREF, never zero, the
+ * same in every VM that names the same image: what content-based sharing
+ * finds across VMs. */
+static uint32_t image_token(uint64_t key, uint32_t page)
+{
+    return 1 + (uint32_t)(hash_mix64(key ^ hash_mix64(page)) % (CONTENT_SWAPREF - 2));
+}
+
+/* The kernel's frames are loaded from the OS image. */
 int guest_boot(struct sim *s, struct vm *vm)
 {
     uint64_t ready;
@@ -146,7 +156,7 @@ int guest_boot(struct sim *s, struct vm *vm)
         int rc = vmm_back(s, vm, f, VMM_OVERWRITE, 0, &ready);
         if (rc < 0)
             return rc;
-        vm->g.content[f] = 1 + (f & (CONTENT_SWAPREF - 2));
+        vm->g.content[f] = image_token(vm->g.image_key ^ 0x6b65726e656cull, f);
     }
     return 0;
 }
@@ -245,7 +255,7 @@ int guest_fault(struct sim *s, struct vm *vm, struct gproc *p, uint32_t vpn,
         vm->c[C_guest_swapins]++;
         vm->c[C_guest_major_faults]++;
     } else {
-        g->content[gfn] = CONTENT_ZERO;
+        g->content[gfn] = vpn < g->image_pages ? image_token(g->image_key, vpn) : CONTENT_ZERO;
     }
     g->rmap[gfn] = v;
     g->pte[v] = PTE_P | PTE_A | (write ? PTE_D : 0) | gfn;
@@ -289,12 +299,19 @@ static void drop_copy(struct guest *g, uint32_t gfn)
     g->retained--;
 }
 
+/* The guest cannot know whether a write changed the page, so a swap copy is
+ * dropped in any case; the contents change with probability write_changes,
+ * decided by a hash of the VM's key and a write counter (no random stream is
+ * consumed, so this cannot perturb policies or workloads). */
 void guest_content_write(struct guest *g, uint32_t gfn)
 {
     if (g->content[gfn] & CONTENT_PRIVATE)
         return;
     if (g->content[gfn] & CONTENT_SWAPREF)
         drop_copy(g, gfn);
+    double p = g->p->write_changes;
+    if (p < 1.0 && (double)(hash_mix64(g->write_key + g->writes++) >> 11) >= p * 9007199254740992.0)
+        return;
     g->content[gfn] = CONTENT_PRIVATE | (g->next_private++ & CONTENT_PRIV_MASK);
 }
 

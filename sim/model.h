@@ -98,6 +98,9 @@ struct guest_params {
     struct device_params swapdev;
     uint64_t fault_cost_ns, reclaim_cost_ns;
     uint32_t kswapd_batch;
+    const char *image;                  /* OS image name: equal names, equal contents */
+    double image_share;                 /* low share of each process's pages from the image */
+    double write_changes;               /* P(a write to a zero/image page changes it) */
 };
 
 struct vm_params {
@@ -166,6 +169,8 @@ struct guest {
     uint32_t nprocs, live;
     uint32_t retained;                  /* frames holding a clean swap copy */
     uint32_t next_private;              /* next private content token */
+    uint32_t image_pages;               /* per process, from the OS image */
+    uint64_t image_key, write_key, writes;
     int kswapd_queued;
     uint64_t kswapd_time;               /* when kswapd is free again */
     const struct guest_params *p;
@@ -191,6 +196,7 @@ struct vm {
     struct vmm_vm m;
     struct workload_set wl;
     gsl_rng *rng;                       /* policies' random stream */
+    uint64_t stream_key;                /* seeds this VM's hashed decisions */
     uint32_t *runq;                     /* ring of runnable process ids */
     uint32_t rq_head, rq_len;
     uint32_t vcpus, idle_vcpus;

@@ -15,6 +15,7 @@
 
 #include "sim/exec.h"
 #include "sim/guest.h"
+#include "sim/hash.h"
 #include "sim/mem.h"
 #include "sim/panic.h"
 #include "sim/sample.h"
@@ -34,32 +35,17 @@ void sim_push(struct sim *s, uint64_t time, enum ev_kind kind, uint16_t a, uint3
         panic("sim_push: event queue push failed");
 }
 
-static uint64_t mix64(uint64_t x)
-{
-    x += 0x9e3779b97f4a7c15ull;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
-}
-
-static uint32_t name_hash(const char *name)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *name; name++)
-        h = (h ^ (unsigned char)*name) * 1099511628211ull;
-    return (uint32_t)mix64(h);
-}
-
 static int vm_create(struct sim *s, struct host *h, struct vm *vm, struct cfg_err *err)
 {
     char key[160];
     snprintf(key, sizeof key, "%s/%s", h->p->name, vm->name);
-    uint32_t id = name_hash(key);
+    uint32_t id = (uint32_t)hash_str(key);
     int rc;
     vm->rng = gsl_rng_alloc(gsl_rng_taus2);
     if (!vm->rng)
         return -ENOMEM;
-    gsl_rng_set(vm->rng, (unsigned long)mix64(s->p->seed ^ mix64(id ^ 0x5ca1ab1eull)));
+    gsl_rng_set(vm->rng, (unsigned long)hash_mix64(s->p->seed ^ hash_mix64(id ^ 0x5ca1ab1eull)));
+    vm->stream_key = hash_mix64(s->p->seed ^ hash_mix64(id));
     rc = workload_set_create(vm->p->workload, s->p->page_size, s->p->seed, id, &vm->wl, err);
     if (rc < 0)
         return rc;

@@ -208,6 +208,50 @@ START_TEST(memory_returns_and_alloc_failures_are_clean)
 }
 END_TEST
 
+/* Content tokens: kernel frames and the image share of each process hold the
+ * OS image's pages (equal across VMs with the same image, different with
+ * another image); other pages start zero; writes make pages private with
+ * probability write_changes. */
+START_TEST(content_model)
+{
+    static const char *const yaml =
+        "host: {memory: 64MiB, vms: [\n"
+        "  {name: a, memory: 1MiB, guest: {kernel: 64KiB, content: {image: deb, image_share: 50%}},\n"
+        "   workload: {kind: loop, footprint: 512KiB, refs: 128, write_ratio: 0%}},\n"
+        "  {name: b, memory: 1MiB, guest: {kernel: 64KiB, content: {image: deb, image_share: 50%, write_changes: 0%}},\n"
+        "   workload: {kind: loop, footprint: 512KiB, refs: 256, write_ratio: 100%}},\n"
+        "  {name: c, memory: 1MiB, guest: {kernel: 64KiB, content: {image: other, image_share: 50%}},\n"
+        "   workload: {kind: loop, footprint: 512KiB, refs: 128, write_ratio: 0%}}]}\n";
+    struct simrun r;
+    ck_assert_msg(simrun_open(&r, "content.yaml", yaml, NULL, 0) == 0, "%s", r.err.msg);
+    struct vm *a = r.s->vms[0], *b = r.s->vms[1], *c = r.s->vms[2];
+    for (uint32_t f = 0; f < 16; f++) {
+        ck_assert_uint_eq(a->g.content[f], b->g.content[f]);
+        ck_assert_uint_ne(a->g.content[f], c->g.content[f]);
+        ck_assert_uint_ne(a->g.content[f], CONTENT_ZERO);
+        ck_assert_uint_lt(a->g.content[f], CONTENT_SWAPREF);
+    }
+    /* Stop long before the processes exit (and free their pages): short
+     * slices, and a duration of a few dozen faults (2us each). */
+    r.p.quantum_ns = 5000;
+    r.p.duration_ns = 60000;
+    ck_assert_int_eq(sim_run(r.s), 0);
+    uint32_t image = 0, zero = 0, same = 0;
+    for (uint32_t v = 0; v < 128; v++) {
+        uint32_t pa = a->g.pte[v], pb = b->g.pte[v];
+        if (!(pa & PTE_P) || !(pb & PTE_P))
+            continue;
+        uint32_t ta = a->g.content[pa & PTE_IDX], tb = b->g.content[pb & PTE_IDX];
+        image += v < 64 && ta != CONTENT_ZERO && !(ta & CONTENT_PRIVATE);
+        zero += v >= 64 && ta == CONTENT_ZERO;
+        same += ta == tb;   /* b wrote every page, but writes never change contents */
+    }
+    ck_assert_uint_gt(image, 0);
+    ck_assert_uint_gt(same, 0);
+    simrun_close(&r);
+}
+END_TEST
+
 START_TEST(evq_orders_by_time_then_insertion)
 {
     struct evq q;
@@ -257,6 +301,7 @@ Suite *suite_sim(void)
     tcase_add_test(tc, same_seed_same_summary);
     tcase_add_test(tc, streams_independent_of_other_vms);
     tcase_add_test(tc, memory_returns_and_alloc_failures_are_clean);
+    tcase_add_test(tc, content_model);
     tcase_add_test(tc, evq_orders_by_time_then_insertion);
     tcase_add_test(tc, device_queueing_and_sequential_discount);
     suite_add_tcase(s, tc);
