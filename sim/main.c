@@ -11,6 +11,7 @@
 #include "sim/cli.h"
 #include "sim/runner.h"
 #include "sim/summary.h"
+#include "vmm/vmcli.h"
 
 static void usage(FILE *out)
 {
@@ -21,6 +22,7 @@ static void usage(FILE *out)
           "  sweep FILE     run a parameter sweep (cross product), write sweep.csv and plots\n"
           "  plot DIR       (re)draw the plots of a results directory\n"
           "  policies       list the replacement policies\n"
+          "  vm run ELF     run a RISC-V guest on the VMM core (interpret, trap or pv mode)\n"
           "  version        print the version\n\n"
           "'vmmsim COMMAND --help' describes each command.\n", out);
 }
@@ -53,6 +55,7 @@ struct command {
 static const struct command commands[] = {
     {"run", cli_run},         {"validate", cli_validate}, {"sweep", cli_sweep},
     {"plot", cli_plot},       {"policies", cmd_policies}, {"version", cmd_version},
+    {"vm", vmcli_main},
     {NULL, NULL},
 };
 
@@ -70,6 +73,6 @@ int main(int argc, char **argv)
         if (strcmp(argv[1], c->name) == 0)
             return c->fn(argc - 1, argv + 1);
     fprintf(stderr, "vmmsim: unknown command '%s' (expected one of run, validate, sweep, plot, "
-                    "policies, version)\n", argv[1]);
+                    "policies, vm, version)\n", argv[1]);
     return RUN_BADINPUT;
 }
