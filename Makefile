@@ -79,7 +79,8 @@ build/rel/bench: $(patsubst %.c,build/rel/%.o,$(BENCH_SRC)) build/rel/libvmmsim.
 # ---- the guest (RISC-V cross build; only when the cross compiler exists) --
 guest:
 	@if command -v riscv64-unknown-elf-gcc >/dev/null 2>&1 && [ -f guest/Makefile ]; then \
-	  $(MAKE) -C guest; else echo "guest: riscv64-unknown-elf-gcc or guest/Makefile missing, skipped"; fi
+	  $(MAKE) -C guest && $(MAKE) -C guest PV=1; \
+	  else echo "guest: riscv64-unknown-elf-gcc or guest/Makefile missing, skipped"; fi
 
 riscv-tests: build/riscv-tests/.built
 build/riscv-tests/.built: third_party/riscv-tests-src.tar.zst scripts/build-riscv-tests.sh

@@ -7,8 +7,10 @@
  * since the last flush). Invariants: no frame is both pt and writably
  * mapped; every valid leaf points into guest RAM or an MMIO range of the VM;
  * pool frames [used, npool) are zero. (Without protection, PV mode, the
- * first invariant is replaced by the guest's promise to report updates.) A flush zeroes the used frames, clears
- * both bitmaps and the hart's TLB.
+ * first invariant is replaced by the guest's promise to report updates.)
+ * shadow_flush zeroes the used frames, clears both bitmaps and the hart's
+ * TLB; the internal flushes (pool full, a table page found mapped writable)
+ * keep the pt marks so that refilling always makes progress.
  */
 #include "vmm/shadow.h"
 
@@ -126,17 +128,27 @@ uint64_t shadow_satp(const struct shadow *s, int ctx)
     return SATP_SV39 | ((s->pool_base >> 12) + (uint64_t)ctx);
 }
 
-void shadow_flush(struct shadow *s)
+/* Drop every shadow entry. keep_pt: keep the page-table marks, so the
+ * refill cannot map a known table page writable again (without this, an
+ * instruction whose fetch maps a table page writable and whose data access
+ * walks through it would flush and refill forever). */
+static void drop_all(struct shadow *s, int keep_pt)
 {
     for (uint64_t i = 0; i < s->used; i++)
         memset(pte_at(s, s->pool_base + i * PG), 0, PG);
     s->used = SHADOW_NCTX;
-    memset(s->pt, 0, s->nbitmap);
+    if (!keep_pt)
+        memset(s->pt, 0, s->nbitmap);
     memset(s->wmap, 0, s->nbitmap);
     s->need_flush = 0;
     s->st.flushes++;
     if (s->cpu)
         cpu_tlb_flush(s->cpu);
+}
+
+void shadow_flush(struct shadow *s)
+{
+    drop_all(s, 0);
 }
 
 
@@ -224,7 +236,7 @@ int shadow_translate(struct shadow *s, uint64_t gsatp, int ctx, uint64_t va, int
     struct gwalk w;
     int r = gwalk(s, gsatp, ctx, va, acc, 1, &w);
     if (s->need_flush)
-        shadow_flush(s);
+        drop_all(s, 1);
     if (r == 0)
         *gpa = w.gpa;
     return r;
@@ -301,7 +313,7 @@ int shadow_fault(struct shadow *s, uint64_t gsatp, int ctx, uint64_t va, int acc
     struct gwalk w;
     int r = gwalk(s, gsatp, ctx, va, acc, 1, &w);
     if (s->need_flush) {          /* a page table turned up mapped writable */
-        shadow_flush(s);
+        drop_all(s, 1);
         return r == 0 ? SHADOW_FILLED : r;
     }
     if (r != 0) {
@@ -313,14 +325,14 @@ int shadow_fault(struct shadow *s, uint64_t gsatp, int ctx, uint64_t va, int acc
         return SHADOW_EMULATE;
     if (install(s, ctx, va, make_leaf(s, &w, ctx, force_w)) != 0) {
         s->st.pool_full++;
-        shadow_flush(s);          /* start over; the retried access refills */
+        drop_all(s, 1);           /* start over; the retried access refills */
         return SHADOW_FILLED;
     }
     s->st.fills++;
     if (s->prefill > 1) {
         prefill(s, gsatp, ctx, va);
         if (s->need_flush)
-            shadow_flush(s);
+            drop_all(s, 1);
     }
     return SHADOW_FILLED;
 }

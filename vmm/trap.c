@@ -16,7 +16,6 @@
 #include "vmm/trap.h"
 
 #include <errno.h>
-#include <stdlib.h>
 
 #include "sim/mem.h"
 #include "vmm/sbi.h"
@@ -66,7 +65,8 @@ int trap_init(struct vm *vm)
     if (!vm->trap || !vm->shadow)
         return -ENOMEM;
     vm->trap->priv = CPU_PRIV_S;
-    { const char *e = getenv("PREFILL"); if (e) shadow_set_prefill(vm->shadow, (unsigned)atoi(e)); }
+    if (shadow_set_prefill(vm->shadow, vm->shadow_prefill) != 0)
+        return -EINVAL;
     if (vm->mode == VM_MODE_PV)
         shadow_set_protect(vm->shadow, 0);   /* the guest reports its updates */
     cpu_csr_set(c, 0x302, 0);                       /* medeleg, mideleg: nothing */
@@ -307,7 +307,10 @@ static void page_fault(struct vm *vm, const struct cpu_exit *e)
         r = shadow_fault(vm->shadow, vm->trap->satp, ctx, e->tval, acc, 1);
     switch (r) {
     case SHADOW_FILLED:
+        /* a fill costs a tick, so even a guest that makes no progress
+         * (e.g. fault loops the VMM cannot see through) uses up its budget */
         vm->stats.exits[VM_X_SHADOW_FILL]++;
+        cpu_advance_time(vm->cpu, 1);
         break;
     case SHADOW_GUEST_PAGE_FAULT:
         vm->stats.exits[VM_X_GUEST_PF]++;

@@ -25,7 +25,8 @@ struct vm_trap {
 };
 
 /* Set up trap mode on a freshly built VM (hart in U, everything
- * intercepted, shadow tables, virtual S at the current pc). 0 or -ENOMEM. */
+ * intercepted, shadow tables with vm->shadow_prefill, virtual S at the
+ * current pc). 0, -ENOMEM, or -EINVAL for a bad prefill. */
 int trap_init(struct vm *vm);
 void trap_free(struct vm *vm);
 

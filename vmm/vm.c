@@ -22,6 +22,7 @@
 #include "sim/mem.h"
 #include "vmm/elf.h"
 #include "vmm/sbi.h"
+#include "vmm/shadow.h"
 #include "vmm/trap.h"
 #include "vmm/virtio_blk.h"
 
@@ -171,6 +172,7 @@ struct vm *vm_new(const struct vm_config *cfg, char *err, size_t errlen)
     vm->console = cfg->console;
     vm->console_opaque = cfg->console_opaque;
     vm->timer_deadline = ~0ULL;
+    vm->shadow_prefill = cfg->shadow_prefill ? cfg->shadow_prefill : VM_SHADOW_PREFILL;
     uint64_t extra = cfg->mode == VM_MODE_INTERPRET ? 0 : VM_SHADOW_POOL;
     vm->phys = phys_new(VM_RAM_BASE, cfg->mem + extra);
     vm->cpu = vm->phys ? cpu_new(vm->phys, 0) : NULL;
@@ -183,7 +185,11 @@ struct vm *vm_new(const struct vm_config *cfg, char *err, size_t errlen)
         goto fail;
     int r = cfg->mode == VM_MODE_INTERPRET ? setup_interpret(vm) : trap_init(vm);
     if (r != 0) {
-        snprintf(err, errlen, "vm: cannot set up %s mode", cfg->mode == VM_MODE_TRAP ? "trap" : "pv");
+        if (r == -EINVAL)
+            snprintf(err, errlen, "--shadow-prefill: expected a power of two 1..512, got %u",
+                     vm->shadow_prefill);
+        else
+            snprintf(err, errlen, "vm: out of memory for the shadow tables");
         goto fail;
     }
     return vm;
@@ -309,11 +315,10 @@ void vm_sleep(struct vm *vm)
 /* Virtual address of the load/store instruction insn (for fault values). */
 uint64_t vm_insn_addr(const struct cpu *c, uint32_t insn)
 {
-    int32_t imm = (insn & 0x7f) == 0x23 ? (((int32_t)insn >> 25) << 5) | (int32_t)((insn >> 7) & 31)
-                                         : (int32_t)insn >> 20;
-    if ((insn & 0x7f) == 0x2f)              /* AMO: no offset */
-        imm = 0;
-    return c->x[(insn >> 15) & 31] + (uint64_t)(int64_t)imm;
+    uint32_t op = insn & 0x7f;
+    uint32_t raw = op == 0x23 ? ((insn >> 25) << 5) | ((insn >> 7) & 31) : insn >> 20;
+    int64_t imm = op == 0x2f ? 0 : (int64_t)(raw ^ 0x800) - 0x800;   /* AMO: no offset */
+    return c->x[(insn >> 15) & 31] + (uint64_t)imm;
 }
 
 /* An access to an address with no RAM and no device: access fault. */
@@ -389,6 +394,18 @@ enum vm_state vm_run(struct vm *vm, uint64_t budget)
         handle_exit(vm, &e);
     }
     return vm->state;
+}
+
+int vm_check(const struct vm *vm)
+{
+    if (phys_check(vm->phys) != 0 || vm->timer_deadline != vm->cpu->mtimecmp)
+        return -EIO;
+    if (vm->mode == VM_MODE_INTERPRET)
+        return vm->trap || vm->shadow ? -EIO : 0;
+    if (!vm->trap || !vm->shadow || vm->cpu->priv != CPU_PRIV_U ||
+        (vm->trap->priv != CPU_PRIV_S && vm->trap->priv != CPU_PRIV_U))
+        return -EIO;
+    return shadow_check(vm->shadow);
 }
 
 /* ---- names ---- */

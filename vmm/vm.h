@@ -8,12 +8,16 @@
  *                      every trap exits; the VMM keeps the virtual
  *                      supervisor state (trap.c) and shadow page tables
  *                      (shadow.c).
- *   VM_MODE_PV         as VM_MODE_TRAP, plus the paravirtual PTE-update
- *                      hypercall (SBI_EID_VMMSIM) for a PV=1 guest.
+ *   VM_MODE_PV         as VM_MODE_TRAP, but guest page-table pages are not
+ *                      write-protected: a PV=1 guest reports its PTE
+ *                      updates in a log shared through the SBI_EID_VMMSIM
+ *                      extension (trap.c), which the VMM validates and
+ *                      drains on sfence.vma/satp writes and on a batch call.
  *
  * Virtual time is the hart's instruction count: the `time` CSR the guest
  * reads (QEMU virt: 10 MHz) advances by one per retired instruction, per
- * trap taken and per instruction the VMM emulates; WFI skips to the next
+ * trap taken, per instruction the VMM emulates and per shadow page-table
+ * fill (so even a guest in a fault loop uses up time); WFI skips to the next
  * timer deadline. So the virtual hart is a 10 MIPS machine and the guest's
  * 10 ms tick (100000 time units) is 100000 instructions. Nothing depends on
  * wall time: a run is a deterministic function of image, disk and options.
@@ -41,6 +45,7 @@
 #define VM_SHADOW_POOL (8ULL << 20)     /* 2048 shadow page-table pages */
 #define VM_MEM_DEFAULT (128ULL << 20)
 #define VM_MEM_MAX     (1ULL << 30)
+#define VM_SHADOW_PREFILL 64            /* shadow fill group, pages (shadow.h) */
 
 enum vm_mode { VM_MODE_INTERPRET, VM_MODE_TRAP, VM_MODE_PV };
 
@@ -81,6 +86,8 @@ struct vm_config {
     const char *kernel;       /* ELF path */
     const char *disk;         /* image path or NULL (no disk) */
     int disk_private;         /* never write the disk image back */
+    unsigned shadow_prefill;  /* trap/PV: fill group in pages, power of 2
+                                 (1 = faulting page only; 0 = default) */
     vm_console_fn console;
     void *console_opaque;
 };
@@ -100,6 +107,7 @@ struct vm {
     struct vblk *blk;                    /* in slot 0, or NULL */
     struct vm_trap *trap;                /* trap/PV mode: virtual S state */
     struct shadow *shadow;               /* trap/PV mode */
+    unsigned shadow_prefill;             /* trap/PV mode: fill group, pages */
     uint64_t timer_deadline;             /* guest's SBI set_timer value, ~0 = none */
     vm_console_fn console;
     void *console_opaque;
@@ -121,6 +129,10 @@ enum vm_state vm_run(struct vm *vm, uint64_t budget);
 
 /* Virtual time (instructions + emulated + skipped). */
 uint64_t vm_time(const struct vm *vm);
+
+/* Invariants: phys (phys_check), shadow tables (shadow_check), the VMM
+ * timer (deadline == hart mtimecmp), virtual privilege S/U. 0 or -EIO. */
+int vm_check(const struct vm *vm);
 
 /* Flush the partial console line. */
 void vm_console_flush(struct vm *vm);

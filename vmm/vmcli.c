@@ -26,7 +26,7 @@
 struct opts {
     const char *kernel, *disk;
     enum vm_mode mode;
-    uint64_t mem, max_insns;
+    uint64_t mem, max_insns, prefill;
     int vms;
 };
 
@@ -73,7 +73,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
     *o = (struct opts){.mode = VM_MODE_INTERPRET, .mem = VM_MEM_DEFAULT, .vms = 1};
     if (argc < 2 || strcmp(argv[1], "run") != 0)
         return usage("usage: vmmsim vm run GUEST.elf [--mode interpret|trap|pv] [--mem 128MiB] "
-                     "[--disk FILE] [--vms N] [--max-insns N]", NULL);
+                     "[--disk FILE] [--vms N] [--max-insns N] [--shadow-prefill PAGES]", NULL);
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         uint64_t n;
@@ -98,6 +98,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
             if (parse_count(v, &n) != 0 || n < 1 || n > VMCLI_MAX_VMS)
                 return usage("--vms: expected 1..64, got", v);
             o->vms = (int)n;
+        } else if (strcmp(a, "--shadow-prefill") == 0) {
+            if (parse_count(v, &o->prefill) != 0 || o->prefill == 0 || o->prefill > 512 ||
+                (o->prefill & (o->prefill - 1)))
+                return usage("--shadow-prefill: expected a power of two 1..512, got", v);
         } else if (strcmp(a, "--max-insns") == 0) {
             if (parse_count(v, &o->max_insns) != 0 || o->max_insns == 0)
                 return usage("--max-insns: expected a positive count, got", v);
@@ -148,9 +152,10 @@ static void print_stats(const struct vm *vm, double secs)
             (double)c->n_blocks_translated * k, c->n_tc_flush);
     if (vm->shadow) {
         const struct shadow_stats *s = shadow_stats(vm->shadow);
-        fprintf(stderr, "vm%d: shadow: fills %" PRIu64 ", flushes %" PRIu64 ", pool-full flushes %"
-                PRIu64 ", page-table writes seen %" PRIu64 "\n", vm->id, s->fills, s->flushes,
-                s->pool_full, s->pt_writes);
+        fprintf(stderr, "vm%d: shadow: fills %" PRIu64 " (+%" PRIu64 " prefilled, group %u pages), "
+                "flushes %" PRIu64 ", pool-full flushes %" PRIu64 ", page-table writes seen %" PRIu64
+                "\n", vm->id, s->fills, s->prefills, vm->shadow_prefill, s->flushes, s->pool_full,
+                s->pt_writes);
     }
     if (vm->mode == VM_MODE_PV)
         fprintf(stderr, "vm%d: pv: %" PRIu64 " PTE updates logged, %" PRIu64 " rejected, %" PRIu64
@@ -208,6 +213,7 @@ int vmcli_main(int argc, char **argv)
         out.at_line_start[i] = 1;
         struct vm_config cfg = {.id = i, .mode = o.mode, .mem = o.mem, .kernel = o.kernel,
                                 .disk = o.disk, .disk_private = o.vms > 1,
+                                .shadow_prefill = (unsigned)o.prefill,
                                 .console = console_out, .console_opaque = &out};
         vms[i] = vm_new(&cfg, err, sizeof(err));
         if (!vms[i]) {

@@ -136,6 +136,7 @@ static void run_vms(struct vm **vms, int n)
             if (vms[i]->state != VM_RUNNING)
                 continue;
             vm_run(vms[i], 1000000);
+            ck_assert_int_eq(vm_check(vms[i]), 0);
             ck_assert_msg(vm_time(vms[i]) < RUN_LIMIT, "vm%d runs away", i);
             live += vms[i]->state == VM_RUNNING;
         }
@@ -182,15 +183,19 @@ static void boot_one(enum vm_mode mode, uint64_t *icount)
         "kill: pid 6 (badread) page fault scause=13 stval=0x80200000\n"
         "init: badread exited with status -1\n"));
     *icount = vm->cpu->icount;
+    ck_assert_int_eq(vm_check(vm), 0);
     if (mode != VM_MODE_INTERPRET) {
-        ck_assert_int_eq(shadow_check(vm->shadow), 0);
         /* the guest switched address spaces and wrote live page tables */
         ck_assert_uint_gt(vm->stats.exits[VM_X_SFENCE], 0);
         ck_assert_uint_gt(vm->stats.exits[VM_X_PT_WRITE], 0);
         ck_assert_uint_gt(vm->stats.exits[VM_X_SHADOW_FILL], 0);
     }
     /* 3 disk requests: read sector 0, write 8..15, read them back */
-    ck_assert_uint_eq(vm->stats.exits[VM_X_SBI] > 0, 1);
+    uint64_t ok, bad;
+    vblk_counts(vm->blk, &ok, &bad);
+    ck_assert_uint_eq(ok, 3);
+    ck_assert_uint_eq(bad, 0);
+    ck_assert_uint_gt(vm->stats.exits[VM_X_TIMER], 0);   /* preemption happened */
     vm_free(vm);
     size_t n;
     char *img = slurp(d.path, &n);
@@ -491,6 +496,69 @@ START_TEST(virtio_good_and_malformed)
 }
 END_TEST
 
+/* xorshift64*: deterministic randomness for the robustness loops */
+static uint64_t rnd(uint64_t *st)
+{
+    *st ^= *st >> 12;
+    *st ^= *st << 25;
+    *st ^= *st >> 27;
+    return *st * 2685821657736338717ULL;
+}
+
+/* Random rings and chains (indices, flags, lengths, addresses inside and
+ * outside RAM, avail index jumps) never crash the device, never touch the
+ * image outside a well-formed OUT request, and the device keeps answering
+ * (after NEEDS_RESET the driver resets it, as a real one would). */
+START_TEST(virtio_random_requests)
+{
+    struct vio v;
+    uint64_t st = 0x9e3779b97f4a7c15ULL;
+    vio_setup(&v);
+    uint8_t before[16 * 512];
+    memcpy(before, vblk_image(v.b), sizeof before);
+    int n = test_quick() ? 300 : 3000, writes_ok = 0, resets = 0;
+    for (int i = 0; i < n; i++) {
+        for (int k = 0; k < QN; k++) {
+            uint64_t r = rnd(&st);
+            uint64_t addr = (r & 1) ? G_BASE + (rnd(&st) % (G_SIZE + 8192)) : rnd(&st);
+            put_desc(&v, k, (r & 2) ? REQ_HDR + 0x1000 * (r >> 60 & 3) : addr,
+                     (uint32_t)(rnd(&st) % 1400), (uint16_t)(rnd(&st) & 7),
+                     (uint16_t)(rnd(&st) % 12));
+        }
+        struct { uint32_t type, res; uint64_t sector; } h = {(uint32_t)(rnd(&st) % 3), 0,
+                                                            rnd(&st) % 20};
+        if (rnd(&st) % 4 == 0) {         /* a well-formed chain now and then */
+            uint8_t fill[1024];
+            memset(fill, 0x40 + i % 64, sizeof fill);
+            phys_write(v.p, REQ_DATA, fill, sizeof fill);
+            chain3(&v, 1 + (uint32_t)(rnd(&st) % 2), h.type == 0);
+        }
+        phys_write(v.p, REQ_HDR, &h, sizeof h);
+        uint16_t head = (uint16_t)(rnd(&st) % 10), idx = (uint16_t)(v.avail + 1 + (rnd(&st) % 40 == 0) * 30);
+        phys_write(v.p, Q_AVAIL + 4 + 2ULL * (v.avail % QN), &head, 2);
+        phys_write(v.p, Q_AVAIL + 2, &idx, 2);
+        v.avail = idx;
+        wreg(&v, 0x050, 0);
+        if (rreg(&v, 0x070) & VIRTIO_ST_NEEDS_RESET) {        /* start over */
+            resets++;
+            vio_free(&v);
+            vio_setup(&v);
+            memcpy(before, vblk_image(v.b), sizeof before);
+            continue;
+        }
+        if (memcmp(before, vblk_image(v.b), sizeof before) != 0) {
+            writes_ok++;                 /* only a well-formed OUT may do this */
+            ck_assert_uint_eq(h.type, 1);
+            memcpy(before, vblk_image(v.b), sizeof before);
+        }
+    }
+    /* the loop really exercised broken rings and image writes */
+    ck_assert_int_gt(resets, 0);
+    ck_assert_int_gt(writes_ok + resets, resets);
+    vio_free(&v);
+}
+END_TEST
+
 /* -------------------------------------------------------------- shadow */
 
 #define S_GSIZE (1ULL << 20)
@@ -583,6 +651,114 @@ START_TEST(shadow_confines_guest)
 }
 END_TEST
 
+/* Regression: va 0x6000 maps the guest's L0 table T for va 0x200000 RW.
+ * Filling 0x6000 maps T writable; walking 0x200000 then finds T and must
+ * drop that mapping, and the refill of 0x6000 must not make T writable
+ * again (it once did, and an instruction fetching at one and loading from
+ * the other flushed and refilled forever). Also checks fill groups. */
+START_TEST(shadow_progress_and_prefill)
+{
+    struct phys *a = phys_new(G_BASE, S_GSIZE + S_POOLSZ);
+    struct cpu *c = cpu_new(a, 0);
+    struct shadow *s = shadow_new(a, c, G_BASE, S_GSIZE, S_POOL, S_POOLSZ);
+    ck_assert_ptr_nonnull(s);
+    uint64_t gsatp = (8ULL << 60) | (G_BASE >> 12), root = G_BASE, l1 = G_BASE + 0x1000,
+             l0 = G_BASE + 0x2000, t = G_BASE + 0x3000, pte;
+    set_pte(a, root, 0, PTE(l1, V));
+    set_pte(a, l1, 0, PTE(l0, V));
+    set_pte(a, l1, 1, PTE(t, V));                                  /* va 2..4 MiB */
+    set_pte(a, l0, 6, PTE(t, V | R | W | X | AD));                 /* T, writable */
+    set_pte(a, t, 0, PTE(G_BASE + 0x8000, V | R | AD));            /* va 0x200000 */
+    ck_assert_int_eq(shadow_fault(s, gsatp, SHADOW_CTX_S, 0x6000, CPU_ACC_FETCH, 0), SHADOW_FILLED);
+    ck_assert_int_eq(shadow_lookup(s, SHADOW_CTX_S, 0x6000, &pte), 0);
+    ck_assert_uint_eq(pte & W, W);
+    ck_assert_int_eq(shadow_fault(s, gsatp, SHADOW_CTX_S, 0x200000, CPU_ACC_LOAD, 0), SHADOW_FILLED);
+    ck_assert_int_eq(shadow_lookup(s, SHADOW_CTX_S, 0x6000, &pte), -ENOENT);   /* dropped */
+    ck_assert_int_eq(shadow_fault(s, gsatp, SHADOW_CTX_S, 0x6000, CPU_ACC_FETCH, 0), SHADOW_FILLED);
+    ck_assert_int_eq(shadow_lookup(s, SHADOW_CTX_S, 0x6000, &pte), 0);
+    ck_assert_uint_eq(pte & (W | X), X);                           /* now protected */
+    ck_assert_int_eq(shadow_fault(s, gsatp, SHADOW_CTX_S, 0x200000, CPU_ACC_LOAD, 0), SHADOW_FILLED);
+    ck_assert_int_eq(shadow_lookup(s, SHADOW_CTX_S, 0x200000, &pte), 0);
+    ck_assert_int_eq(shadow_lookup(s, SHADOW_CTX_S, 0x6000, &pte), 0);  /* both stay */
+    ck_assert_int_eq(shadow_check(s), 0);
+    /* fill groups of 4: a fault at 0x9000 also maps 0x8000 and 0xa000 (A
+     * set) but not 0xb000 (A clear: a peek never sets A) */
+    shadow_flush(s);
+    ck_assert_int_eq(shadow_set_prefill(s, 3), -EINVAL);
+    ck_assert_int_eq(shadow_set_prefill(s, 4), 0);
+    set_pte(a, l0, 8, PTE(G_BASE + 0x10000, V | R | AD));
+    set_pte(a, l0, 9, PTE(G_BASE + 0x11000, V | R | AD));
+    set_pte(a, l0, 10, PTE(G_BASE + 0x12000, V | R | W | (1ULL << 6)));   /* A, not D */
+    set_pte(a, l0, 11, PTE(G_BASE + 0x13000, V | R));
+    ck_assert_int_eq(shadow_fault(s, gsatp, SHADOW_CTX_S, 0x9000, CPU_ACC_LOAD, 0), SHADOW_FILLED);
+    ck_assert_int_eq(shadow_lookup(s, SHADOW_CTX_S, 0x8000, &pte), 0);
+    ck_assert_int_eq(shadow_lookup(s, SHADOW_CTX_S, 0xa000, &pte), 0);
+    ck_assert_uint_eq(pte & W, 0);                                 /* not dirty yet */
+    ck_assert_int_eq(shadow_lookup(s, SHADOW_CTX_S, 0xb000, &pte), -ENOENT);
+    uint64_t g;
+    phys_read(a, l0 + 8 * 11, &g, 8);
+    ck_assert_uint_eq(g, PTE(G_BASE + 0x13000, V | R));            /* untouched */
+    ck_assert_uint_eq(shadow_stats(s)->prefills, 2);
+    ck_assert_int_eq(shadow_check(s), 0);
+    shadow_free(s);
+    cpu_free(c);
+    phys_free(a);
+}
+END_TEST
+
+static int dummy_read(void *o, uint64_t off, int size, uint64_t *val) { *val = 0; return 0; }
+static int dummy_write(void *o, uint64_t off, int size, uint64_t val) { return 0; }
+
+/* Random guest tables (pointers into guest RAM, the shadow pool, a device,
+ * nowhere; random flags) and random faults in every context: the shadow
+ * invariants hold after every step, so no leaf ever maps anything but this
+ * guest's RAM or its device. */
+START_TEST(shadow_random_tables)
+{
+    static const struct phys_mmio_ops dummy = {dummy_read, dummy_write};
+    struct phys *a = phys_new(G_BASE, S_GSIZE + S_POOLSZ);
+    struct cpu *c = cpu_new(a, 0);
+    ck_assert_int_eq(phys_mmio_add(a, 0x10001000, 0x1000, &dummy, NULL), 0);
+    struct shadow *s = shadow_new(a, c, G_BASE, S_GSIZE, S_POOL, S_POOLSZ);
+    ck_assert_ptr_nonnull(s);
+    shadow_set_prefill(s, 8);
+    uint64_t st = 12345, gsatp = (8ULL << 60) | (G_BASE >> 12);
+    static const uint64_t targets[] = {G_BASE, G_BASE + 0x1000, G_BASE + 0x2000, G_BASE + 0x3000,
+                                       G_BASE + 0x40000, S_POOL, S_POOL + 0x3000, 0x10001000,
+                                       0x10002000, 0, G_BASE + S_GSIZE + S_POOLSZ};
+    int n = test_quick() ? 2000 : 10000, filled = 0, faults = 0;
+    for (int i = 0; i < n; i++) {
+        if (i % 100 == 0) {               /* new random tables in frames 0..3 */
+            for (int k = 0; k < 4 * 512; k++) {
+                uint64_t r = rnd(&st), t = targets[r % 11], fl = (r >> 8) & 0xff;
+                if (k < 2 * 512 && r % 4 != 0)        /* root, L1: mostly pointers */
+                    t = G_BASE + 0x1000 * (1 + (r >> 20) % 3), fl = V;
+                else if (r % 4 != 0)                   /* L0: mostly valid, accessed */
+                    fl |= V | (1ULL << 6);
+                uint64_t pte = ((k % 512) < 8 || r % 3 == 0) ? PTE(t, fl) : 0;
+                set_pte(a, G_BASE + 8ULL * (uint64_t)k, 0, pte);
+            }
+            shadow_flush(s);
+        }
+        uint64_t r = rnd(&st);
+        uint64_t va = ((r & 3) << 30) | (((r >> 2) & 3) << 21) | (((r >> 4) & 15) << 12);
+        int rc = shadow_fault(s, gsatp, (int)((r >> 8) % 3), va, (int)((r >> 10) % 3), (r >> 12) & 1);
+        filled += rc == SHADOW_FILLED;
+        faults += rc == SHADOW_GUEST_PAGE_FAULT || rc == SHADOW_GUEST_ACCESS_FAULT;
+        ck_assert_int_eq(shadow_check(s), 0);
+        uint64_t gpa;
+        rc = shadow_translate(s, gsatp, (int)((r >> 14) % 3), va, CPU_ACC_LOAD, &gpa);
+        if (rc == 0)
+            ck_assert(gpa - G_BASE < S_GSIZE || gpa - 0x10001000 < 0x1000);
+    }
+    ck_assert_int_gt(filled, n / 100);      /* both outcomes were exercised */
+    ck_assert_int_gt(faults, n / 100);
+    shadow_free(s);
+    cpu_free(c);
+    phys_free(a);
+}
+END_TEST
+
 /* ------------------------------------------------- trap-and-emulate core */
 
 #define T_GSIZE (16ULL << 20)
@@ -597,6 +773,7 @@ static void shell_vm(struct vm *vm, enum vm_mode mode)
     vm->guest_base = VM_RAM_BASE;
     vm->guest_size = T_GSIZE;
     vm->timer_deadline = ~0ULL;
+    vm->shadow_prefill = 1;
     vm->phys = phys_new(VM_RAM_BASE, T_GSIZE + VM_SHADOW_POOL);
     ck_assert_ptr_nonnull(vm->phys);
     vm->cpu = cpu_new(vm->phys, 0);
@@ -684,6 +861,12 @@ START_TEST(trap_emulation)
     t->sepc = 0;
     trap_inject(&vm);
     ck_assert_uint_eq(t->sepc, 0);
+    /* fault addresses of lw a0,-4(a1) / sd a2,-8(a1) / amoadd.d a0,a2,(a1) */
+    c->x[11] = 0x1000;
+    ck_assert_uint_eq(vm_insn_addr(c, 0xffc5a503u), 0xffc);
+    ck_assert_uint_eq(vm_insn_addr(c, 0xfec5bc23u), 0xff8);
+    ck_assert_uint_eq(vm_insn_addr(c, 0x00c5b52fu), 0x1000);
+    ck_assert_uint_eq(vm_insn_addr(c, 0x7ff5a503u), 0x1000 + 2047);
     /* time reads in virtual S give virtual time */
     fake_trap(&vm, 0x80200100, CPU_EXC_ILLEGAL, CSRRS(10, 0xc01, 0));
     ck_assert_uint_eq(c->x[10], vm_time(&vm) - 1);           /* before its own tick */
@@ -780,6 +963,89 @@ START_TEST(pv_golden)
 }
 END_TEST
 
+/* ------------------------------------------------------- a tiny guest */
+
+static void put_le(uint8_t *b, int off, uint64_t v, int n)
+{
+    for (int i = 0; i < n; i++)
+        b[off + i] = (uint8_t)(v >> (8 * i));
+}
+
+/* Write a one-segment RV64 ELF at path whose code (at 0x80200000) sets
+ * stvec to 0x80200014, loads from 0x10000000 (no device) and waits. */
+static void write_tiny_elf(const char *path)
+{
+    static const uint32_t code[] = {
+        0x100005b7u,   /* lui   a1, 0x10000       a1 = 0x10000000 */
+        0x00000297u,   /* auipc t0, 0             t0 = 0x80200004 */
+        0x01028293u,   /* addi  t0, t0, 16 */
+        0x10529073u,   /* csrw  stvec, t0 */
+        0x0005a503u,   /* lw    a0, 0(a1)         access fault */
+        0x10500073u,   /* wfi                     (the handler) */
+    };
+    uint8_t b[120 + sizeof code];
+    memset(b, 0, sizeof b);
+    memcpy(b, "\177ELF\2\1\1", 7);
+    put_le(b, 16, 2, 2);               /* ET_EXEC */
+    put_le(b, 18, 243, 2);             /* EM_RISCV */
+    put_le(b, 20, 1, 4);
+    put_le(b, 24, 0x80200000, 8);      /* entry */
+    put_le(b, 32, 64, 8);              /* phoff */
+    put_le(b, 52, 64, 2);
+    put_le(b, 54, 56, 2);
+    put_le(b, 56, 1, 2);
+    put_le(b, 64, 1, 4);               /* PT_LOAD */
+    put_le(b, 68, 5, 4);
+    put_le(b, 72, 120, 8);             /* offset */
+    put_le(b, 80, 0x80200000, 8);
+    put_le(b, 88, 0x80200000, 8);
+    put_le(b, 96, sizeof code, 8);
+    put_le(b, 104, sizeof code, 8);
+    memcpy(b + 120, code, sizeof code);
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(b, 1, sizeof b, f), sizeof b);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+/* Both modes: the load from an address with no device is a load access
+ * fault delivered to the guest's stvec, and wfi with no timer halts. */
+START_TEST(tiny_guest_access_fault)
+{
+    char dir[] = "/tmp/vmmsim-tiny-XXXXXX", path[64], err[256];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/tiny.elf", dir);
+    write_tiny_elf(path);
+    for (int m = 0; m < 2; m++) {
+        struct vm_config cfg = {.mode = m ? VM_MODE_TRAP : VM_MODE_INTERPRET,
+                                .mem = 8ULL << 20, .kernel = path};
+        struct vm *vm = vm_new(&cfg, err, sizeof err);
+        ck_assert_msg(vm != NULL, "%s", err);
+        ck_assert_int_eq(vm_run(vm, 10000), VM_HALTED);
+        uint64_t scause, stval, sepc;
+        if (m) {
+            scause = vm->trap->scause;
+            stval = vm->trap->stval;
+            sepc = vm->trap->sepc;
+        } else {
+            cpu_csr_get(vm->cpu, 0x142, &scause);
+            cpu_csr_get(vm->cpu, 0x143, &stval);
+            cpu_csr_get(vm->cpu, 0x141, &sepc);
+        }
+        ck_assert_uint_eq(scause, CPU_EXC_LOAD_ACCESS);
+        ck_assert_uint_eq(stval, 0x10000000);
+        ck_assert_uint_eq(sepc, 0x80200010);
+        ck_assert_uint_eq(vm->cpu->pc, 0x80200018);          /* past the wfi */
+        ck_assert_uint_eq(vm->stats.exits[m ? VM_X_GUEST_PF : VM_X_MMIO], 1);
+        ck_assert_uint_eq(vm->stats.exits[VM_X_WFI], 1);
+        ck_assert_str_eq(vm->msg, "wfi with no timer armed");
+        vm_free(vm);
+    }
+    unlink(path);
+    rmdir(dir);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ CLI */
 
 START_TEST(cli_errors)
@@ -807,11 +1073,15 @@ Suite *suite_vmm(void)
     TCase *unit = tcase_create("unit");
     tcase_add_test(unit, sbi_errors);
     tcase_add_test(unit, virtio_good_and_malformed);
+    tcase_add_test(unit, virtio_random_requests);
     tcase_add_test(unit, shadow_confines_guest);
+    tcase_add_test(unit, shadow_progress_and_prefill);
+    tcase_add_test(unit, shadow_random_tables);
     tcase_add_test(unit, cli_errors);
     tcase_add_test(unit, trap_emulation);
     tcase_add_test(unit, pv_log_validation);
     tcase_add_test(unit, trap_loop_bounded);
+    tcase_add_test(unit, tiny_guest_access_fault);
     suite_add_tcase(s, unit);
     TCase *boot = tcase_create("boot");
     tcase_set_timeout(boot, 300);
