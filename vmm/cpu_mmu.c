@@ -16,15 +16,8 @@
 #include <errno.h>
 #include <string.h>
 
-#define PTE_V (1ULL << 0)
-#define PTE_R (1ULL << 1)
-#define PTE_W (1ULL << 2)
-#define PTE_X (1ULL << 3)
-#define PTE_U (1ULL << 4)
-#define PTE_A (1ULL << 6)
-#define PTE_D (1ULL << 7)
-#define PTE_PPN(pte) (((pte) >> 10) & ((1ULL << 44) - 1))
-#define PTE_RESERVED (0x3ffULL << 54)
+#include "vmm/sv39.h"
+
 #define PAGE_MASK (~(uint64_t)0xfff)
 
 enum { WALK_OK, WALK_PAGE_FAULT, WALK_ACCESS_FAULT, WALK_UNMAPPED };

@@ -20,15 +20,8 @@
 
 #include "sim/mem.h"
 
-#define PTE_V (1ULL << 0)
-#define PTE_R (1ULL << 1)
-#define PTE_W (1ULL << 2)
-#define PTE_X (1ULL << 3)
-#define PTE_U (1ULL << 4)
-#define PTE_A (1ULL << 6)
-#define PTE_D (1ULL << 7)
-#define PTE_PPN(pte) (((pte) >> 10) & ((1ULL << 44) - 1))
-#define PTE_RESERVED (0x3ffULL << 54)
+#include "vmm/sv39.h"
+
 #define PA2PTE(pa) (((pa) >> 12) << 10)
 #define VPN(va, level) (((va) >> (12 + 9 * (level))) & 0x1ff)
 #define SATP_SV39 (8ULL << 60)

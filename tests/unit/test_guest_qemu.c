@@ -9,6 +9,7 @@
  * Skipped when QEMU is not installed; a missing kernel image fails unless
  * VMMSIM_QUICK is set. VMMSIM_GUEST_KERNEL overrides the image path. */
 #include "tests/testutil.h"
+#include "tests/unit/guestutil.h"
 
 #include <check.h>
 #include <stdint.h>
@@ -23,11 +24,6 @@
 #define SECTOR        512
 #define QEMU_TIMEOUT  120 /* seconds; a hung guest fails instead of blocking */
 
-static const char *kernel_path(void)
-{
-    const char *k = getenv("VMMSIM_GUEST_KERNEL");
-    return k && *k ? k : "build/guest/kernel.elf";
-}
 
 static int have_qemu(void)
 {
@@ -48,31 +44,6 @@ static uint32_t fnv1a(const uint8_t *p, size_t n)
     return h;
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    ck_assert_ptr_nonnull(buf);
-    ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-    buf[n] = '\0';
-    fclose(f);
-    if (len)
-        *len = (size_t)n;
-    return buf;
-}
-
-static void make_disk(const char *path)
-{
-    FILE *f = fopen(path, "wb");
-    ck_assert_ptr_nonnull(f);
-    for (long i = 0; i < DISK_BYTES; i++)
-        fputc(i < SECTOR ? sector0_byte((int)i) : 0, f);
-    ck_assert_int_eq(fclose(f), 0);
-}
 
 struct boot_result {
     int rc;        /* system()'s status for the timeout+qemu command */
@@ -93,7 +64,7 @@ static void boot(int with_disk, struct boot_result *r)
     snprintf(disk, sizeof disk, "%s/disk.img", dir);
     snprintf(out, sizeof out, "%s/console.txt", dir);
     if (with_disk) {
-        make_disk(disk);
+        guest_write_disk(disk);
         snprintf(drive, sizeof drive,
                  "-drive 'file=%s,if=none,format=raw,id=d0' -device virtio-blk-device,drive=d0",
                  disk);
@@ -102,10 +73,10 @@ static void boot(int with_disk, struct boot_result *r)
              "timeout %d qemu-system-riscv64 -machine virt -bios default -nographic "
              "-m 128M -smp 1 -kernel '%s' -global virtio-mmio.force-legacy=false %s "
              "</dev/null >'%s' 2>&1",
-             QEMU_TIMEOUT, kernel_path(), drive, out);
+             QEMU_TIMEOUT, guest_kernel_path(), drive, out);
     r->rc = system(cmd);
-    r->console = slurp(out, NULL);
-    r->disk = with_disk ? slurp(disk, &r->disk_len) : NULL;
+    r->console = guest_slurp(out, NULL);
+    r->disk = with_disk ? guest_slurp(disk, &r->disk_len) : NULL;
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     ck_assert_int_eq(system(cmd), 0);
 }
@@ -150,10 +121,10 @@ static int guest_ready(void)
 {
     if (!have_qemu())
         return 0;
-    if (access(kernel_path(), R_OK) != 0) {
+    if (access(guest_kernel_path(), R_OK) != 0) {
         if (test_quick())
             return 0;
-        ck_abort_msg("%s missing: run `make -C guest` first", kernel_path());
+        ck_abort_msg("%s missing: run `make -C guest` first", guest_kernel_path());
     }
     return 1;
 }
@@ -166,7 +137,7 @@ START_TEST(console_matches_golden)
     char expect[96];
     boot(1, &r);
     char *text = guest_console(&r);
-    char *golden = slurp(GOLDEN_PATH, NULL);
+    char *golden = guest_slurp(GOLDEN_PATH, NULL);
     assert_same_text(text, golden);
 
     uint8_t s0[SECTOR];
@@ -208,7 +179,7 @@ START_TEST(console_without_disk)
     struct boot_result r;
     boot(0, &r);
     char *text = guest_console(&r);
-    char *golden = slurp(GOLDEN_PATH, NULL);
+    char *golden = guest_slurp(GOLDEN_PATH, NULL);
     char *first = strstr(golden, "disk: "), *after = strstr(golden, "programs: ");
     ck_assert_ptr_nonnull(first);
     ck_assert_ptr_nonnull(after);

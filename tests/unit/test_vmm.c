@@ -7,6 +7,7 @@
  * is the same 1 MiB image the QEMU test builds (sector 0: byte i = i % 251).
  */
 #include "tests/testutil.h"
+#include "tests/unit/guestutil.h"
 
 #include <check.h>
 #include <errno.h>
@@ -26,44 +27,23 @@
 
 #define GOLDEN_PATH "tests/golden/guest-console.txt"
 #define BOOT_LINE "vmmsim-guest: boot\n"
-#define DISK_BYTES (1L << 20)
+#define DISK_BYTES GUEST_DISK_BYTES
 #define RUN_LIMIT 400000000ULL     /* the golden run takes about 24 M */
 
 /* ---------------------------------------------------------------- helpers */
 
-static const char *kernel_path(void)
-{
-    const char *k = getenv("VMMSIM_GUEST_KERNEL");
-    return k && *k ? k : "build/guest/kernel.elf";
-}
 
 /* 1 if the kernel image is there; skip (0) under VMMSIM_QUICK, else fail. */
 static int kernel_ready(void)
 {
-    if (access(kernel_path(), R_OK) == 0)
+    if (access(guest_kernel_path(), R_OK) == 0)
         return 1;
     if (test_quick())
         return 0;
-    ck_abort_msg("%s missing: run `make -C guest` first", kernel_path());
+    ck_abort_msg("%s missing: run `make -C guest` first", guest_kernel_path());
     return 0;
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    ck_assert_ptr_nonnull(buf);
-    ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-    buf[n] = '\0';
-    fclose(f);
-    if (len)
-        *len = (size_t)n;
-    return buf;
-}
 
 struct tmpdisk {
     char dir[64], path[96];
@@ -74,11 +54,7 @@ static void make_disk(struct tmpdisk *d)
     strcpy(d->dir, "/tmp/vmmsim-vmm-XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(d->dir));
     snprintf(d->path, sizeof d->path, "%s/disk.img", d->dir);
-    FILE *f = fopen(d->path, "wb");
-    ck_assert_ptr_nonnull(f);
-    for (long i = 0; i < DISK_BYTES; i++)
-        fputc(i < 512 ? (int)(i % 251) : 0, f);
-    ck_assert_int_eq(fclose(f), 0);
+    guest_write_disk(d->path);
 }
 
 static void drop_disk(struct tmpdisk *d)
@@ -120,7 +96,7 @@ static struct vm *make_vm(int id, enum vm_mode mode, const char *disk, int priva
 {
     char err[256];
     struct vm_config cfg = {.id = id, .mode = mode, .mem = VM_MEM_DEFAULT,
-                            .kernel = kernel_path(), .disk = disk, .disk_private = private_disk,
+                            .kernel = guest_kernel_path(), .disk = disk, .disk_private = private_disk,
                             .console = capture_fn, .console_opaque = cap};
     struct vm *vm = vm_new(&cfg, err, sizeof err);
     ck_assert_msg(vm != NULL, "vm_new: %s", err);
@@ -148,7 +124,7 @@ static void run_vms(struct vm **vms, int n)
 /* Fails at the first differing line of got (from the boot line on). */
 static void assert_golden(const char *got_all)
 {
-    char *want = slurp(GOLDEN_PATH, NULL);
+    char *want = guest_slurp(GOLDEN_PATH, NULL);
     ck_assert_ptr_nonnull(got_all);
     const char *got = strstr(got_all, BOOT_LINE);
     ck_assert_msg(got != NULL, "no boot line in:\n%s", got_all);
@@ -198,7 +174,7 @@ static void boot_one(enum vm_mode mode, uint64_t *icount)
     ck_assert_uint_gt(vm->stats.exits[VM_X_TIMER], 0);   /* preemption happened */
     vm_free(vm);
     size_t n;
-    char *img = slurp(d.path, &n);
+    char *img = guest_slurp(d.path, &n);
     ck_assert_uint_eq(n, DISK_BYTES);
     for (int i = 0; i < 8 * 512; i++)
         ck_assert_uint_eq((uint8_t)img[8 * 512 + i], (uint8_t)(i * 13 + 7));
@@ -252,7 +228,7 @@ START_TEST(two_vms_isolated)
     ck_assert_uint_eq(vblk_image(vms[0]->blk)[8 * 512 + 1], 20);
     ck_assert_ptr_ne(vblk_image(vms[0]->blk), vblk_image(vms[1]->blk));
     size_t n;
-    char *img = slurp(d.path, &n);
+    char *img = guest_slurp(d.path, &n);
     ck_assert_uint_eq((uint8_t)img[8 * 512 + 1], 0);
     free(img);
     /* a marker in A's RAM is not in B's RAM nor B's disk */
