@@ -180,7 +180,9 @@ static int evict_one(struct sim *s, struct vm *vm, uint64_t *t)
         slot = swapmap_alloc(&g->swap);
         if (slot == SWAP_NONE) {
             g->pol->insert(g->pol_self, gfn);
-            snprintf(s->err, sizeof s->err, "vm '%s': guest swap is full (%u pages)",
+            snprintf(s->err, sizeof s->err,
+                     "vm '%s': guest swap is full (%u pages): its processes touch more than "
+                     "memory + swap; raise guest.swap.size or shrink the workload",
                      vm->name, g->swap.nslots);
             return -ENOSPC;
         }
