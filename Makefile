@@ -116,6 +116,9 @@ test-asan: build/asan/unit_tests build/asan/vmmsim guest riscv-tests
 bench: deps
 	@$(MAKE) --no-print-directory build/rel/bench bin/vmmsim guest
 	build/rel/bench results/bench.json
+	@if command -v riscv64-unknown-elf-gcc >/dev/null 2>&1 && [ -f guest/Makefile ]; then \
+	  $(MAKE) --no-print-directory -C guest bench && sh tests/bench/vmm_bench.sh results/bench-vmm.json; \
+	  else echo "bench: riscv64-unknown-elf-gcc or guest/Makefile missing, VMM bench skipped"; fi
 
 clean:
 	rm -rf build bin
