@@ -407,3 +407,20 @@ const char *cpu_exit_name(int reason)
     static const char *const names[] = {"none", "budget", "htif", "mmio", "unmapped", "trap", "wfi"};
     return reason >= 0 && reason <= CPU_EXIT_WFI ? names[reason] : "?";
 }
+
+static double hit_rate(uint64_t misses, uint64_t lookups)
+{
+    return lookups ? 1.0 - (double)misses / (double)lookups : 1.0;
+}
+
+void cpu_stats(const struct cpu *c, struct cpu_stats *s)
+{
+    uint64_t unchained = c->n_jc_hit + c->n_tc_lookup;
+    s->tlb_lookups = c->n_tlb_data_lookup + c->n_tlb_fetch_lookup;
+    s->tlb_misses = c->n_tlb_data_miss + c->n_tlb_fetch_miss;
+    s->blk_lookups = c->n_chained + unchained;
+    s->blk_translated = c->n_blocks_translated;
+    s->tlb_hit = hit_rate(s->tlb_misses, s->tlb_lookups);
+    s->blk_hit = hit_rate(s->blk_translated, s->blk_lookups);
+    s->jc_hit = hit_rate(c->n_tc_lookup, unchained);
+}

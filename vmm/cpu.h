@@ -175,7 +175,50 @@ struct cpu {
     struct cpu_tcache *tc;
     /* statistics */
     uint64_t n_tlb_miss, n_blocks_translated, n_tc_flush, n_exits;
+    /* Lookup counters, so hit rates can be reported without a per-access
+     * increment on the hot path (hit rate = 1 - misses / lookups).
+     *
+     * n_tlb_miss: slow-path translations that reached a RAM frame (each
+     *   refills an entry, but a store to a frame with flags gets none), from
+     *   every source: loads, stores, fetches, AMOs, both pages of a
+     *   page-crossing access. Not the miss count of the rates below.
+     * n_tlb_data_lookup: executed load and store instructions (LB..SD), each
+     *   once: a block adds its count of them when it starts (through the jump
+     *   cache or a chain link), and a block left early (trap, exit, store to
+     *   code) takes back those after the instruction it stopped at. The
+     *   instruction that trapped or exited counts; a retry after an UNMAPPED
+     *   exit counts again. AMO/LR/SC are not counted (they bypass the TLB).
+     * n_tlb_data_miss: of those, the accesses that left the inline check for
+     *   the slow path: no entry for the page, misaligned, a store to a frame
+     *   with translated code or the HTIF word (no write entry), MMIO.
+     * n_tlb_fetch_lookup / n_tlb_fetch_miss: fetch translations, one per
+     *   block lookup that missed the jump cache (and one per one-instruction
+     *   budget block); jump-cache hits and chain links reuse an earlier
+     *   translation and do no fetch lookup. Misaligned pcs trap before it.
+     *
+     * Block lookups: every block started is one lookup, and is exactly one of
+     *   n_chained     reached through a chain link (direct jump, taken branch
+     *                 or fall-through in the same page): counted as a hit;
+     *   n_jc_hit      found in the jump cache;
+     *   n_tc_lookup   missed the jump cache and was looked up in the
+     *                 translation cache after a successful fetch translation;
+     *                 it hit there, or was translated (n_blocks_translated).
+     *   Lookups whose fetch translation traps or exits are not counted.
+     *   Translation-cache hit rate = 1 - n_blocks_translated / lookups. The
+     *   one-instruction blocks that end a run exactly on the budget are
+     *   decoded afresh after the lookup and are not counted as translations.
+     * All are exact between runs; during a run n_chained and
+     * n_tlb_data_lookup lag (the interpreter keeps them in locals). */
+    uint64_t n_tlb_data_lookup, n_tlb_data_miss, n_tlb_fetch_lookup, n_tlb_fetch_miss;
+    uint64_t n_chained, n_jc_hit, n_tc_lookup;
 };
+
+/* Totals and hit rates (0..1; 1 when there was no lookup) from the counters. */
+struct cpu_stats {
+    uint64_t tlb_lookups, tlb_misses, blk_lookups, blk_translated;
+    double tlb_hit, blk_hit, jc_hit;   /* jc_hit: of the non-chained lookups */
+};
+void cpu_stats(const struct cpu *c, struct cpu_stats *s);
 
 /* A hart in M-mode at pc = phys->ram_base, all registers zero, hart id as given.
  * NULL on allocation failure. The phys is borrowed and must outlive the cpu. */

@@ -16,6 +16,13 @@
  * precise state. Loads and stores hit the TLB inline; a miss, a misaligned
  * access, a store to a watched or code frame goes to cpu_mmu_*.
  *
+ * Statistics stay off the per-instruction path: starting a block adds its
+ * count of loads and stores to the data-TLB lookups (leaving it early takes
+ * back the ones not reached), and counts one block lookup as a chain link or
+ * a jump-cache hit (cpu_tcache counts the rest; see struct cpu in cpu.h).
+ * The two counters of the hot path live in locals, which guest stores
+ * through x cannot alias, and are added to struct cpu on return.
+ *
  * This is one long function on purpose: the handlers must share one frame for
  * computed goto, and the hot path allocates nothing and calls nothing.
  */
@@ -44,6 +51,7 @@
         if (((t2_ ^ bpc) >> 12) == 0) { \
             const struct cpu_block *s_ = b->succ[k]; \
             if (s_ && s_->gen == s_->meta->gen && !c->irq_ready && c->icount + s_->n <= limit) { \
+                n_chained++; n_data += s_->n_mem; \
                 b = s_; bpc = t2_; base = c->icount; in = b->ins; \
                 tr = c->tlb_data->r; tw = c->tlb_data->w; goto *tbl[in->op]; \
             } \
@@ -152,7 +160,9 @@ static inline struct cpu_block *find_block(struct cpu *c, uint64_t limit, int *s
     uint32_t h = (uint32_t)(c->pc >> 2) & (CPU_JC_SIZE - 1);
     struct cpu_jce *j = &c->jc[h];
     struct cpu_block *b = j->blk;
-    if (!(likely(j->tag == c->pc && j->key == c->jc_key))) {
+    if (likely(j->tag == c->pc && j->key == c->jc_key)) {
+        c->n_jc_hit++;
+    } else {
         b = cpu_tcache_get(c, st);
         if (!b)
             return NULL;
@@ -182,12 +192,17 @@ int cpu_exec_run(struct cpu *c, uint64_t limit)
     struct cpu_block **link = NULL;
     uint64_t link_pc = 0, link_flush = 0;
     uint32_t link_key = 0;
+    /* statistics kept in locals (no aliasing with guest stores), added to
+     * c->n_chained and c->n_tlb_data_lookup on return */
+    uint64_t n_chained = 0, n_data = 0;
 
 next_block:
-    if (unlikely(c->icount >= limit))
-        return CPU_OK;
+    if (unlikely(c->icount >= limit)) {
+        st = CPU_OK;
+        goto done;
+    }
     if (unlikely(c->irq_ready) && (st = cpu_irq_take(c)) == CPU_STOP)
-        return st;
+        goto done;
     b = find_block(c, limit, &st);
     if (link) {
         if (b && !b->single && c->pc == link_pc && c->jc_key == link_key &&
@@ -196,7 +211,8 @@ next_block:
         link = NULL;
     }
     if (unlikely(!b))
-        goto leave;
+        goto stop_or_next;
+    n_data += b->n_mem;
     bpc = c->pc;
     base = c->icount;
     tr = c->tlb_data->r;
@@ -205,9 +221,16 @@ next_block:
     goto *tbl[in->op];
 
 leave:
-    if (st == CPU_STOP)
-        return st;
-    goto next_block;
+    /* the block ends early at in: its later loads and stores do not run */
+    for (const struct cpu_insn *p = in + 1; p->op != OP_END; p++)
+        n_data -= (uint64_t)cpu_op_is_mem(p->op);
+stop_or_next:
+    if (st != CPU_STOP)
+        goto next_block;
+done:
+    c->n_chained += n_chained;
+    c->n_tlb_data_lookup += n_data;
+    return st;
 
 op_END:
     if (likely(b->ft_chain))

@@ -79,11 +79,17 @@ struct cpu_block {
     uint8_t single;            /* the scratch one-instruction block: never linked */
     uint8_t ft_chain;          /* fall-through may chain: the block did not end
                                   with a CSR or system instruction */
+    uint16_t n_mem;            /* loads and stores among ins[] (TLB lookups) */
     struct cpu_insn ins[];
 };
 
 /* cpu_decode.c: decode raw into *d; returns 1 if it must end a block. */
 int cpu_decode(uint32_t raw, struct cpu_insn *d);
+/* A load or store: looks up the data TLB inline (AMOs do not). */
+static inline int cpu_op_is_mem(int op)
+{
+    return op >= OP_LB && op <= OP_SD;
+}
 
 /* cpu.c */
 int cpu_trap(struct cpu *c, uint64_t cause, uint64_t tval);
@@ -112,7 +118,9 @@ void cpu_tlb_switch(struct cpu *c);
 int cpu_csr_exec(struct cpu *c, const struct cpu_insn *d);
 int cpu_csr_priv(struct cpu *c, const struct cpu_insn *d);
 
-/* cpu_mmu.c: slow paths. va is virtual; on a fault the trap is raised. */
+/* cpu_mmu.c: slow paths. va is virtual; on a fault the trap is raised.
+ * cpu_mmu_load/store are called only when the inline TLB check failed (each
+ * call counts a data-TLB miss); cpu_mmu_fetch counts a fetch-TLB lookup. */
 int cpu_mmu_load(struct cpu *c, uint64_t va, int size, uint64_t *val);
 int cpu_mmu_store(struct cpu *c, uint64_t va, int size, uint64_t val);
 int cpu_mmu_amo(struct cpu *c, const struct cpu_insn *d);

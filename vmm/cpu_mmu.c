@@ -257,6 +257,7 @@ int cpu_mmu_load(struct cpu *c, uint64_t va, int size, uint64_t *val)
 {
     uint64_t pa;
     int st;
+    c->n_tlb_data_miss++;
     if ((va & 0xfff) + (uint64_t)size > 0x1000)
         return split_access(c, va, size, CPU_ACC_LOAD, val);
     if ((st = xlate(c, va, CPU_ACC_LOAD, &pa)) != CPU_OK)
@@ -268,6 +269,7 @@ int cpu_mmu_store(struct cpu *c, uint64_t va, int size, uint64_t val)
 {
     uint64_t pa;
     int st;
+    c->n_tlb_data_miss++;
     if ((va & 0xfff) + (uint64_t)size > 0x1000)
         return split_access(c, va, size, CPU_ACC_STORE, &val);
     if ((st = xlate(c, va, CPU_ACC_STORE, &pa)) != CPU_OK)
@@ -282,11 +284,13 @@ int cpu_mmu_fetch(struct cpu *c, uint64_t va, uint8_t **host, uint64_t *pa)
 {
     const struct cpu_tlbx *e = &c->tlb_fetch->x[(va >> 12) & (CPU_TLB_SIZE - 1)];
     c->cur_insn = 0;
+    c->n_tlb_fetch_lookup++;
     if (e->tag == (va & PAGE_MASK)) {
         *host = (uint8_t *)(uintptr_t)(va + e->addend);
         *pa = e->pa | (va & 0xfff);
         return CPU_OK;
     }
+    c->n_tlb_fetch_miss++;
     int st = xlate(c, va, CPU_ACC_FETCH, pa);
     if (st != CPU_OK)
         return st;

@@ -5,7 +5,10 @@
  * generation; a store to the frame (or a remap) bumps the generation, which
  * makes every block of the frame stale at once. Stale blocks are unlinked when
  * met on a chain and their memory comes back when the arena fills up and the
- * whole cache (plus the hart's jump cache) is flushed.
+ * whole cache (plus the hart's jump cache) is flushed. Lookups that reach
+ * the cache (the jump cache missed) are counted in n_tc_lookup, translations
+ * in n_blocks_translated; a block records its loads and stores (n_mem) so the
+ * interpreter can count data-TLB lookups per block.
  *
  * Invariant: a frame holding a live block has PHYS_F_CODE set, so no write
  * TLB entry maps it and every store to it reaches cpu_mmu (which bumps gen).
@@ -91,20 +94,23 @@ static void mark_code(struct cpu *c, struct phys_meta *m)
         memset(c->tlb[k].w, 0xff, sizeof(c->tlb[k].w));
 }
 
-/* Decode from host (gpa ppc) until a terminator, the frame end or max. */
-static uint32_t decode_run(struct cpu_insn *ins, const uint8_t *host, uint64_t ppc, uint32_t max)
+/* Decode b's instructions from host (gpa b->ppc) until a terminator, the
+ * frame end or max; sets b->n and b->n_mem. */
+static void decode_run(struct cpu_block *b, const uint8_t *host, uint32_t max)
 {
-    uint32_t n = 0;
+    uint32_t n = 0, n_mem = 0;
     for (;;) {
         uint32_t raw;
         memcpy(&raw, host + 4 * n, 4);
-        int term = cpu_decode(raw, &ins[n]);
+        int term = cpu_decode(raw, &b->ins[n]);
+        n_mem += (uint32_t)cpu_op_is_mem(b->ins[n].op);
         n++;
-        if (term || n == max || ((ppc + 4 * n) & 0xfff) == 0)
+        if (term || n == max || ((b->ppc + 4 * n) & 0xfff) == 0)
             break;
     }
-    ins[n] = (struct cpu_insn){.op = OP_END};
-    return n;
+    b->ins[n] = (struct cpu_insn){.op = OP_END};
+    b->n = n;
+    b->n_mem = (uint16_t)n_mem;
 }
 
 /* A system instruction may change translation or privilege: the code after
@@ -136,6 +142,7 @@ struct cpu_block *cpu_tcache_get(struct cpu *c, int *st)
     const uint8_t *host = fetch(c, &ppc, st);
     if (!host)
         return NULL;
+    c->n_tc_lookup++;
     struct cpu_block *b = lookup(t, ppc);
     if (b)
         return b;
@@ -149,7 +156,7 @@ struct cpu_block *cpu_tcache_get(struct cpu *c, int *st)
     b->gen = m->gen;
     b->succ[0] = b->succ[1] = NULL;
     b->single = 0;
-    b->n = decode_run(b->ins, host, ppc, CPU_BLOCK_MAX);
+    decode_run(b, host, CPU_BLOCK_MAX);
     b->ft_chain = fall_through_chains(b);
     t->used += (sizeof(*b) + (b->n + 1) * sizeof(struct cpu_insn) + 15) & ~(size_t)15;
     unsigned h = hash_of(ppc);
@@ -171,7 +178,7 @@ struct cpu_block *cpu_tcache_single(struct cpu *c, int *st)
     b->gen = b->meta->gen;
     b->succ[0] = b->succ[1] = NULL;
     b->single = 1;
-    b->n = decode_run(b->ins, host, ppc, 1);
+    decode_run(b, host, 1);
     b->ft_chain = 0;
     return b;
 }

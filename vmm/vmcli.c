@@ -128,6 +128,31 @@ static void console_out(void *opaque, int id, const char *buf, size_t len)
     o->at_line_start[id] = len > 0 && buf[len - 1] == '\n';
 }
 
+/* n as "12.3M", "45.6k" or "789" into buf. */
+static const char *human(char *buf, size_t len, uint64_t n)
+{
+    if (n >= 1000000)
+        snprintf(buf, len, "%.1fM", (double)n / 1e6);
+    else if (n >= 1000)
+        snprintf(buf, len, "%.1fk", (double)n / 1e3);
+    else
+        snprintf(buf, len, "%" PRIu64, n);
+    return buf;
+}
+
+/* TLB and translation-cache lookups and hit rates (definitions in cpu.h). */
+static void print_hit_rates(const struct vm *vm)
+{
+    struct cpu_stats s;
+    char t[32], b[32];
+    cpu_stats(vm->cpu, &s);
+    fprintf(stderr, "vm%d: tlb: %s lookups, %.2f%% hits; translation cache: %s lookups, "
+            "%.2f%% hits (jump cache %.1f%%, chained %" PRIu64 ")\n", vm->id,
+            human(t, sizeof(t), s.tlb_lookups), 100.0 * s.tlb_hit,
+            human(b, sizeof(b), s.blk_lookups), 100.0 * s.blk_hit, 100.0 * s.jc_hit,
+            vm->cpu->n_chained);
+}
+
 static void print_stats(const struct vm *vm, double secs)
 {
     const struct cpu *c = vm->cpu;
@@ -150,6 +175,7 @@ static void print_stats(const struct vm *vm, double secs)
             PRIu64 " (%.3f per 1000 insns), tcache flushes %" PRIu64 "\n", vm->id, c->n_tlb_miss,
             (double)c->n_tlb_miss * k, c->n_blocks_translated,
             (double)c->n_blocks_translated * k, c->n_tc_flush);
+    print_hit_rates(vm);
     if (vm->shadow) {
         const struct shadow_stats *s = shadow_stats(vm->shadow);
         fprintf(stderr, "vm%d: shadow: fills %" PRIu64 " (+%" PRIu64 " prefilled, group %u pages), "

@@ -642,6 +642,100 @@ START_TEST(test_self_modifying_code)
 }
 END_TEST
 
+/* Lookup counters of one hart (see struct cpu in cpu.h) as one comparable row. */
+struct counts {
+    uint64_t dl, dm, fl, fm, walks, chained, jc, tc, translated;
+};
+
+static void check_counts(const struct cpu *c, struct counts want)
+{
+    ck_assert_uint_eq(c->n_tlb_data_lookup, want.dl);
+    ck_assert_uint_eq(c->n_tlb_data_miss, want.dm);
+    ck_assert_uint_eq(c->n_tlb_fetch_lookup, want.fl);
+    ck_assert_uint_eq(c->n_tlb_fetch_miss, want.fm);
+    ck_assert_uint_eq(c->n_tlb_miss, want.walks);
+    ck_assert_uint_eq(c->n_chained, want.chained);
+    ck_assert_uint_eq(c->n_jc_hit, want.jc);
+    ck_assert_uint_eq(c->n_tc_lookup, want.tc);
+    ck_assert_uint_eq(c->n_blocks_translated, want.translated);
+}
+
+START_TEST(test_lookup_counters)
+{
+    struct vm v = vm_new();
+    /* M-mode (bare translation, TLB still used). K = 3 passes over N = 4
+     * data pages, each pass a load and a store per page:
+     *   A  0..28  x4 = K; x1 = data; x6 = N; ld; sd; x1 += 4K; x6--; bne -> I
+     *   O  4..28  (outer loop head, same as A without the first addi)
+     *   I 12..28  ld; sd; x1 += 4K; x6--; bne x6 -> I
+     *   F 32..36  x4--; bne x4 -> O
+     *   J 40      jal x0, 0 (spins)
+     * and at +0x100 a load from 0x1000 (no RAM, no device: MMIO exit) that
+     * ends its block before a store and a load to the data page. */
+    const uint32_t prog[] = {
+        ADDI(4, 0, 3), ADDI(1, 10, 0), ADDI(6, 0, 4), LD(5, 1, 0), SD(5, 1, 8),
+        enc_r(0, 11, 1, 0, 1, 0x33), ADDI(6, 6, -1), enc_b(-16, 0, 6, 1),
+        ADDI(4, 4, -1), enc_b(-32, 0, 4, 1), JAL(0, 0),
+    };
+    const uint32_t mmio[] = {LD(5, 12, 0), SD(5, 10, 0), LD(6, 10, 0), JAL(0, 0)};
+    put(&v, BASE, prog, 11);
+    put(&v, BASE + 0x100, mmio, 4);
+    v.c->x[10] = BASE + 0x100000;
+    v.c->x[11] = 0x1000;
+    v.c->x[12] = 0x1000;
+    struct cpu_exit e;
+    /* 1 + K * (2 + 5N + 2) = 73 instructions reach J, then J runs 5 times.
+     * Block starts per pass N + 1, then J: 3 * 5 + 5 = 20 lookups:
+     *   pass 1: A tc, I tc, I jump cache, I chained (N - 3 = 1), F tc
+     *   pass 2: O tc, I jump cache, I chained N - 2 = 2, F chained
+     *   pass 3: O, I x 3, F all chained (5)
+     *   J: tc, jump cache, chained 3.
+     * Translated 5 (A I F O J), all in one code page: 5 fetch lookups, the
+     * first misses. Data: 2 * N * K = 24 lookups; the first pass misses once
+     * for the load (read TLB) and once for the store (write TLB) of each
+     * page: 8. Translations filled: 8 data + 1 fetch. */
+    ck_assert_int_eq(run(&v, 73 + 5, &e), CPU_EXIT_BUDGET);
+    ck_assert_uint_eq(v.c->pc, BASE + 40);
+    ck_assert_uint_eq(v.c->x[1], BASE + 0x104000);
+    check_counts(v.c, (struct counts){.dl = 24, .dm = 8, .fl = 5, .fm = 1, .walks = 9,
+                                      .chained = 1 + 3 + 5 + 3, .jc = 3, .tc = 5,
+                                      .translated = 5});
+    struct cpu_stats s;
+    cpu_stats(v.c, &s);
+    ck_assert_uint_eq(s.tlb_lookups, 29);
+    ck_assert_uint_eq(s.tlb_misses, 9);
+    ck_assert_uint_eq(s.blk_lookups, 20);
+    ck_assert_uint_eq(s.blk_translated, 5);
+    ck_assert_double_eq_tol(s.tlb_hit, 20.0 / 29.0, 1e-12);
+    ck_assert_double_eq_tol(s.blk_hit, 0.75, 1e-12);
+    ck_assert_double_eq_tol(s.jc_hit, 3.0 / 8.0, 1e-12);
+
+    /* a flush empties the TLB and the jump cache, not the translation
+     * cache: J is a translation-cache hit (fetch misses), then chains */
+    cpu_tlb_flush(v.c);
+    ck_assert_int_eq(run(&v, 3, &e), CPU_EXIT_BUDGET);
+    check_counts(v.c, (struct counts){.dl = 24, .dm = 8, .fl = 6, .fm = 2, .walks = 10,
+                                      .chained = 14, .jc = 3, .tc = 6, .translated = 5});
+
+    /* early leave: the block at +0x100 adds its 3 loads and stores, the
+     * MMIO load stops it and the 2 not reached are taken back; the load
+     * missed (no RAM frame: nothing filled) */
+    v.c->pc = BASE + 0x100;
+    ck_assert_int_eq(run(&v, 10, &e), CPU_EXIT_MMIO);
+    ck_assert_uint_eq(e.addr, 0x1000);
+    check_counts(v.c, (struct counts){.dl = 25, .dm = 9, .fl = 7, .fm = 2, .walks = 10,
+                                      .chained = 14, .jc = 3, .tc = 7, .translated = 6});
+    /* resumed after the load: a new block (sd, ld, jal) whose accesses
+     * miss the flushed TLB */
+    cpu_mmio_complete(v.c, 7);
+    ck_assert_int_eq(run(&v, 3, &e), CPU_EXIT_BUDGET);
+    ck_assert_uint_eq(v.c->x[6], 7);
+    check_counts(v.c, (struct counts){.dl = 27, .dm = 11, .fl = 8, .fm = 2, .walks = 12,
+                                      .chained = 14, .jc = 3, .tc = 8, .translated = 7});
+    vm_free(&v);
+}
+END_TEST
+
 START_TEST(test_block_chaining)
 {
     struct vm v = vm_new();
@@ -982,6 +1076,7 @@ Suite *suite_cpu(void)
     tcase_add_test(tc, test_unmapped_page_table_frame);
     tcase_add_test(tc, test_self_modifying_code);
     tcase_add_test(tc, test_block_chaining);
+    tcase_add_test(tc, test_lookup_counters);
     tcase_add_test(tc, test_intercept_vmm_mode);
     tcase_add_test(tc, test_intercept_interpretation_mode);
     tcase_add_test(tc, test_mmio_and_unmapped_exits);
