@@ -1,15 +1,21 @@
-/* console.c: kernel console output through SBI console_putchar.
+/* console.c: kernel console output, through the virtio console when
+ * main_boot found one (virtio_console.c) and SBI console_putchar otherwise.
  *
  * console_printf understands %d %u %x %p %s %c with an optional 'l' length
  * (all integers are printed from 64-bit values). Output is unbuffered, so a
- * line printed before a crash is never lost. No state. */
+ * line printed before a crash is never lost. No state of its own. */
 #include <stdarg.h>
 #include "kernel.h"
 #include "sbi.h"
+#include "virtio_console.h"
 
 void console_putc(int c)
 {
-    sbi_putchar(c);
+    char ch = (char)c;
+    if (virtio_console_ready())
+        virtio_console_write(&ch, 1);
+    else
+        sbi_putchar(c);
 }
 
 static void put_str(const char *s)

@@ -1,10 +1,13 @@
 /* main.c: kernel entry after entry.S. Sizes RAM from the device tree
- * (fixed 128 MiB if there is none), sets up memory, paging and traps, runs
- * the boot-time disk self-test, and starts init from the program table.
+ * (fixed 128 MiB if there is none), sets up memory and paging, switches the
+ * console to a virtio console if there is one (silently: the output must
+ * not depend on it), then traps, runs the boot-time disk self-test, and
+ * starts init from the program table.
  * Everything printed here is deterministic: no times, no addresses that
  * depend on the firmware. */
 #include "kernel.h"
 #include "memlayout.h"
+#include "virtio_console.h"
 
 #ifndef INIT_SCALE
 #define INIT_SCALE "1"
@@ -68,11 +71,12 @@ static void list_programs(void)
 
 void main_boot(uint64 hartid, uint64 dtb)
 {
-    console_printf("vmmsim-guest: boot\n");
     uint64 end = ram_end(dtb);
-    console_printf("ram: %lu MiB\n", (end - RAM_BASE) >> 20);
     kalloc_init((uint64)kernel_end, end);
-    vm_init(end);
+    vm_init(end); /* the device registers are mapped from here on */
+    virtio_console_probe();
+    console_printf("vmmsim-guest: boot\n");
+    console_printf("ram: %lu MiB\n", (end - RAM_BASE) >> 20);
     trap_init();
     disk_selftest();
     list_programs();

@@ -1,7 +1,8 @@
 /* vm: building a VM and running it.
  *
  * Main structure: struct vm (vm.h): phys + cpu + eight virtio-mmio slots
- * (slot 0 holds the disk when there is one) + in trap/PV mode the virtual
+ * (slot 0 holds the disk when there is one, slot 1 always the virtio console,
+ * whose output joins the SBI console's line buffer) + in trap/PV mode the virtual
  * supervisor state and the shadow page tables. vm_run is a loop around
  * cpu_run whose cases only delegate: SBI and timer exits are handled here for
  * every mode, everything else in trap/PV mode goes to trap_exit().
@@ -25,6 +26,7 @@
 #include "vmm/shadow.h"
 #include "vmm/trap.h"
 #include "vmm/virtio_blk.h"
+#include "vmm/virtio_console.h"
 
 #define CSR_MIE 0x304
 #define CSR_MIDELEG 0x303
@@ -115,6 +117,13 @@ static int setup_interpret(struct vm *vm)
     return 0;
 }
 
+/* The virtio console's sink: the same path as SBI putchar. */
+static void console_sink(void *opaque, const uint8_t *buf, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        vm_putchar(opaque, buf[i]);
+}
+
 static int setup_devices(struct vm *vm, const struct vm_config *cfg, char *err, size_t errlen)
 {
     if (cfg->disk) {
@@ -122,11 +131,23 @@ static int setup_devices(struct vm *vm, const struct vm_config *cfg, char *err, 
         if (!vm->blk)
             return -ENOENT;
     }
+    vm->con = vcon_new(console_sink, vm);
+    if (!vm->con) {
+        snprintf(err, errlen, "vm: out of memory");
+        return -ENOMEM;
+    }
     for (int i = 0; i < VM_VIRTIO_SLOTS; i++) {
-        int use = i == 0 && vm->blk;
+        const struct virtio_dev_ops *ops = NULL;
+        void *dev = NULL;
+        if (i == VM_BLK_SLOT && vm->blk) {
+            ops = &vblk_ops;
+            dev = vm->blk;
+        } else if (i == VM_CONSOLE_SLOT) {
+            ops = &vcon_ops;
+            dev = vm->con;
+        }
         int r = virtio_mmio_attach(&vm->slot[i], vm->phys, VM_VIRTIO_BASE + 0x1000ULL * (uint64_t)i,
-                                   vm->guest_base, vm->guest_size, use ? &vblk_ops : NULL,
-                                   use ? vm->blk : NULL);
+                                   vm->guest_base, vm->guest_size, ops, dev);
         if (r != 0) {
             snprintf(err, errlen, "vm: cannot register virtio slot %d", i);
             return r;
@@ -204,6 +225,7 @@ void vm_free(struct vm *vm)
         return;
     trap_free(vm);
     vblk_free(vm->blk);
+    vcon_free(vm->con);
     cpu_free(vm->cpu);
     phys_free(vm->phys);
     mem_free(vm, sizeof(*vm));

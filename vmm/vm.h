@@ -42,6 +42,8 @@
 #define VM_DTB_ADDR    0x80100000ULL   /* below the kernel: never used as RAM by it */
 #define VM_VIRTIO_BASE 0x10001000ULL
 #define VM_VIRTIO_SLOTS 8
+#define VM_BLK_SLOT     0               /* the disk, when there is one */
+#define VM_CONSOLE_SLOT 1               /* the virtio console, always */
 #define VM_SHADOW_POOL (8ULL << 20)     /* 2048 shadow page-table pages */
 #define VM_MEM_DEFAULT (128ULL << 20)
 #define VM_MEM_MAX     (1ULL << 30)
@@ -95,6 +97,7 @@ struct vm_config {
 struct vm_trap;     /* trap.c */
 struct shadow;      /* shadow.c */
 struct vblk;
+struct vcon;
 
 struct vm {
     int id;
@@ -104,7 +107,8 @@ struct vm {
     struct cpu *cpu;
     uint64_t guest_base, guest_size;     /* the RAM the guest sees */
     struct virtio_mmio slot[VM_VIRTIO_SLOTS];
-    struct vblk *blk;                    /* in slot 0, or NULL */
+    struct vblk *blk;                    /* in VM_BLK_SLOT, or NULL */
+    struct vcon *con;                    /* in VM_CONSOLE_SLOT */
     struct vm_trap *trap;                /* trap/PV mode: virtual S state */
     struct shadow *shadow;               /* trap/PV mode */
     unsigned shadow_prefill;             /* trap/PV mode: fill group, pages */
@@ -137,7 +141,7 @@ int vm_check(const struct vm *vm);
 /* Flush the partial console line. */
 void vm_console_flush(struct vm *vm);
 
-/* Guest console byte (SBI putchar). */
+/* Guest console byte (SBI putchar and the virtio console). */
 void vm_putchar(struct vm *vm, int ch);
 
 /* Name of an exit kind / a state, for statistics. */

@@ -5,6 +5,7 @@
 #define VMMSIM_GUESTUTIL_H
 
 #include <check.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -45,6 +46,25 @@ static inline char *guest_slurp(const char *path, size_t *len)
     if (len)
         *len = (size_t)n;
     return buf;
+}
+
+/* Write a one-segment RV64 ELF executable: code (len bytes) loaded and
+ * entered at 0x80200000, where the VMM core and QEMU load a kernel. */
+static inline void guest_write_elf(const char *path, const void *code, size_t len)
+{
+    unsigned char h[120] = {0x7f, 'E', 'L', 'F', 2, 1, 1};
+    const struct { int off, n; uint64_t v; } f[] = {
+        {16, 2, 2}, {18, 2, 243}, {20, 4, 1}, {24, 8, 0x80200000}, {32, 8, 64}, {52, 2, 64},
+        {54, 2, 56}, {56, 2, 1}, {64, 4, 1}, {68, 4, 7}, {72, 8, 120}, {80, 8, 0x80200000},
+        {88, 8, 0x80200000}, {96, 8, len}, {104, 8, len}};
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+        for (int b = 0; b < f[i].n; b++)
+            h[f[i].off + b] = (unsigned char)(f[i].v >> (8 * b));
+    FILE *out = fopen(path, "wb");
+    ck_assert_msg(out != NULL, "cannot create %s", path);
+    ck_assert_uint_eq(fwrite(h, 1, sizeof h, out), sizeof h);
+    ck_assert_uint_eq(fwrite(code, 1, len, out), len);
+    ck_assert_int_eq(fclose(out), 0);
 }
 
 #endif

@@ -2,12 +2,18 @@
  * `make -C guest`) under qemu-system-riscv64 virt and compares its console
  * output, from the kernel's "vmmsim-guest: boot" line on, byte for byte
  * with tests/golden/guest-console.txt ('\r' removed: OpenSBI's putchar
- * turns '\n' into "\r\n"). Besides the golden comparison, values that can
- * be worked out by hand are asserted directly: the FNV-1a of the disk's
- * sector 0 that this test writes, the forktest status sum, the badread kill
- * line, the page-leak check, and the page the kernel writes to the disk.
- * Skipped when QEMU is not installed; a missing kernel image fails unless
- * VMMSIM_QUICK is set. VMMSIM_GUEST_KERNEL overrides the image path. */
+ * turns '\n' into "\r\n"). QEMU normally gets a virtio console
+ * (virtio-serial-device + virtconsole) sharing one mux'ed stdio chardev
+ * with the UART, so OpenSBI's banner and the guest's virtio console output
+ * land in one capture; the guest then writes '\n' alone, which is how the
+ * tests tell which path carried the output. One case boots without the
+ * virtio console to cover the SBI fallback. Besides the golden comparison,
+ * values that can be worked out by hand are asserted directly: the FNV-1a
+ * of the disk's sector 0 that this test writes, the forktest status sum,
+ * the badread kill line, the page-leak check, and the page the kernel
+ * writes to the disk. Skipped when QEMU is not installed; a missing kernel
+ * image fails unless VMMSIM_QUICK is set. VMMSIM_GUEST_KERNEL overrides
+ * the image path. */
 #include "tests/testutil.h"
 #include "tests/unit/guestutil.h"
 
@@ -23,6 +29,11 @@
 #define DISK_BYTES    (1L << 20)
 #define SECTOR        512
 #define QEMU_TIMEOUT  120 /* seconds; a hung guest fails instead of blocking */
+/* the UART and the virtio console on one stdio chardev */
+#define QEMU_CONSOLE_VIRTIO                                                       \
+    "-display none -monitor none -chardev stdio,id=c0,mux=on,signal=off "        \
+    "-serial chardev:c0 -device virtio-serial-device -device virtconsole,chardev=c0"
+#define QEMU_CONSOLE_SBI "-nographic"
 
 
 static int have_qemu(void)
@@ -53,10 +64,10 @@ struct boot_result {
 };
 
 /* Boots the kernel in a fresh temporary directory (with a scratch disk when
- * with_disk), collects the console and disk image, and removes the
- * directory before anything is asserted, so a failing check leaves no
- * files behind. */
-static void boot(int with_disk, struct boot_result *r)
+ * with_disk, with a virtio console when with_vcon), collects the console
+ * and disk image, and removes the directory before anything is asserted,
+ * so a failing check leaves no files behind. */
+static void boot(int with_disk, int with_vcon, struct boot_result *r)
 {
     char dir[] = "/tmp/vmmsim-guest-XXXXXX", disk[64], out[64];
     char cmd[2048], drive[160] = "";
@@ -70,10 +81,11 @@ static void boot(int with_disk, struct boot_result *r)
                  disk);
     }
     snprintf(cmd, sizeof cmd,
-             "timeout %d qemu-system-riscv64 -machine virt -bios default -nographic "
+             "timeout %d qemu-system-riscv64 -machine virt -bios default %s "
              "-m 128M -smp 1 -kernel '%s' -global virtio-mmio.force-legacy=false %s "
              "</dev/null >'%s' 2>&1",
-             QEMU_TIMEOUT, guest_kernel_path(), drive, out);
+             QEMU_TIMEOUT, with_vcon ? QEMU_CONSOLE_VIRTIO : QEMU_CONSOLE_SBI,
+             guest_kernel_path(), drive, out);
     r->rc = system(cmd);
     r->console = guest_slurp(out, NULL);
     r->disk = with_disk ? guest_slurp(disk, &r->disk_len) : NULL;
@@ -82,11 +94,20 @@ static void boot(int with_disk, struct boot_result *r)
 }
 
 /* Checks QEMU's exit and returns the console text from the boot line on,
- * with '\r' removed (in place, inside r->console). */
-static char *guest_console(struct boot_result *r)
+ * with '\r' removed (in place, inside r->console). The guest's output must
+ * have come through the virtio console (bare '\n') when vcon, else through
+ * OpenSBI's UART putchar ("\r\n"). */
+static char *guest_console(struct boot_result *r, int vcon)
 {
     char *text = r->console;
     ck_assert_msg(r->rc == 0, "qemu exited with %d; output:\n%s", r->rc, text);
+    const char *raw = strstr(text, "vmmsim-guest: boot");
+    ck_assert_msg(raw != NULL, "no boot line in output:\n%s", text);
+    if (vcon)
+        ck_assert_msg(strchr(raw, '\r') == NULL, "guest output went through the UART");
+    else
+        ck_assert_msg(strncmp(raw, "vmmsim-guest: boot\r\n", 20) == 0,
+                      "guest output did not go through the UART");
     char *w = text;
     for (char *p = text; *p; p++)
         if (*p != '\r')
@@ -135,8 +156,8 @@ START_TEST(console_matches_golden)
         return;
     struct boot_result r;
     char expect[96];
-    boot(1, &r);
-    char *text = guest_console(&r);
+    boot(1, 1, &r);
+    char *text = guest_console(&r, 1);
     char *golden = guest_slurp(GOLDEN_PATH, NULL);
     assert_same_text(text, golden);
 
@@ -177,8 +198,8 @@ START_TEST(console_without_disk)
     if (test_quick() || !guest_ready())
         return;
     struct boot_result r;
-    boot(0, &r);
-    char *text = guest_console(&r);
+    boot(0, 1, &r);
+    char *text = guest_console(&r, 1);
     char *golden = guest_slurp(GOLDEN_PATH, NULL);
     char *first = strstr(golden, "disk: "), *after = strstr(golden, "programs: ");
     ck_assert_ptr_nonnull(first);
@@ -196,6 +217,23 @@ START_TEST(console_without_disk)
 }
 END_TEST
 
+/* Without a virtio console the kernel falls back to SBI putchar, with the
+ * same output byte for byte. */
+START_TEST(console_sbi_fallback)
+{
+    if (!guest_ready())
+        return;
+    struct boot_result r;
+    boot(1, 0, &r);
+    char *text = guest_console(&r, 0);
+    char *golden = guest_slurp(GOLDEN_PATH, NULL);
+    assert_same_text(text, golden);
+    free(r.disk);
+    free(golden);
+    free(r.console);
+}
+END_TEST
+
 Suite *suite_guest_qemu(void)
 {
     Suite *s = suite_create("guest_qemu");
@@ -203,6 +241,7 @@ Suite *suite_guest_qemu(void)
     tcase_set_timeout(tc, 2 * QEMU_TIMEOUT);
     tcase_add_test(tc, console_matches_golden);
     tcase_add_test(tc, console_without_disk);
+    tcase_add_test(tc, console_sbi_fallback);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,5 +1,5 @@
-/* test_vmm: the VMM core around the hart: SBI, virtio-mmio + virtio-blk,
- * shadow page tables, and whole guest boots in interpretation and
+/* test_vmm: the VMM core around the hart: SBI, virtio-mmio + virtio-blk +
+ * virtio-console, shadow page tables, and whole guest boots in interpretation and
  * trap-and-emulate mode against tests/golden/guest-console.txt.
  *
  * The boots need build/guest/kernel.elf (`make -C guest`); a missing image
@@ -21,6 +21,7 @@
 #include "vmm/shadow.h"
 #include "vmm/trap.h"
 #include "vmm/virtio_blk.h"
+#include "vmm/virtio_console.h"
 #include "vmm/virtio_mmio.h"
 #include "vmm/vm.h"
 #include "vmm/vmcli.h"
@@ -170,6 +171,12 @@ static void boot_one(enum vm_mode mode, uint64_t *icount)
     uint64_t ok, bad;
     vblk_counts(vm->blk, &ok, &bad);
     ck_assert_uint_eq(ok, 3);
+    ck_assert_uint_eq(bad, 0);
+    /* every console byte came through the virtio console */
+    uint64_t con_bytes;
+    vcon_counts(vm->con, &con_bytes, &ok, &bad);
+    ck_assert_uint_eq(con_bytes, strlen(cap.buf[0]));
+    ck_assert_uint_gt(ok, 0);
     ck_assert_uint_eq(bad, 0);
     ck_assert_uint_gt(vm->stats.exits[VM_X_TIMER], 0);   /* preemption happened */
     vm_free(vm);
@@ -469,6 +476,123 @@ START_TEST(virtio_good_and_malformed)
     ck_assert_int_eq(virtio_mmio_read(&empty, 8, 4, &x), 0);
     ck_assert_uint_eq(x, 0);
     vio_free(&v);
+}
+END_TEST
+
+/* virtio console: a hand-built transmitq (queue 1) and receiveq (queue 0) */
+#define C_RXQ (G_BASE + 0x8000)     /* receiveq: desc, avail, used at +0/+0x100/+0x200 */
+#define C_SCRATCH (G_BASE + 0x9000)
+
+struct sink_rec {
+    char buf[64];
+    size_t n;
+    int calls;
+};
+
+static void sink_fn(void *opaque, const uint8_t *b, size_t len)
+{
+    struct sink_rec *r = opaque;
+    ck_assert_uint_le(r->n + len, sizeof r->buf);
+    memcpy(r->buf + r->n, b, len);
+    r->n += len;
+    r->calls++;
+}
+
+static void con_queue(struct vio *v, uint32_t q, uint64_t desc, uint64_t avail, uint64_t used)
+{
+    wreg(v, 0x030, q);
+    ck_assert_uint_eq(rreg(v, 0x044), 0);
+    wreg(v, 0x038, QN);
+    wreg(v, 0x080, (uint32_t)desc);
+    wreg(v, 0x090, (uint32_t)avail);
+    wreg(v, 0x0a0, (uint32_t)used);
+    wreg(v, 0x044, 1);
+}
+
+/* Offer head on the transmitq and notify; returns the used ring index. */
+static uint16_t con_send(struct vio *v, uint16_t head)
+{
+    uint16_t used;
+    phys_write(v->p, Q_AVAIL + 4 + 2ULL * (v->avail % QN), &head, 2);
+    v->avail++;
+    phys_write(v->p, Q_AVAIL + 2, &v->avail, 2);
+    wreg(v, 0x050, VCON_TRANSMITQ);
+    phys_read(v->p, Q_USED + 2, &used, 2);
+    return used;
+}
+
+START_TEST(virtio_console_transmit)
+{
+    struct vio v;
+    struct sink_rec rec = {{0}, 0, 0};
+    memset(&v, 0, sizeof v);
+    v.p = phys_new(G_BASE, G_SIZE);
+    ck_assert_ptr_nonnull(v.p);
+    struct vcon *c = vcon_new(sink_fn, &rec);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_int_eq(virtio_mmio_attach(&v.t, v.p, 0x10001000, G_BASE, G_SIZE, &vcon_ops, c), 0);
+    ck_assert_uint_eq(rreg(&v, 0x008), 3);
+    wreg(&v, 0x024, 1);
+    wreg(&v, 0x020, 1);                          /* VERSION_1 only */
+    wreg(&v, 0x070, VIRTIO_ST_ACK | VIRTIO_ST_DRIVER | VIRTIO_ST_FEATURES_OK);
+    ck_assert_uint_eq(rreg(&v, 0x070) & VIRTIO_ST_FEATURES_OK, VIRTIO_ST_FEATURES_OK);
+    con_queue(&v, VCON_RECEIVEQ, C_RXQ, C_RXQ + 0x100, C_RXQ + 0x200);
+    con_queue(&v, VCON_TRANSMITQ, Q_DESC, Q_AVAIL, Q_USED);
+    wreg(&v, 0x070, 15);
+    uint64_t x = 1;
+    ck_assert_int_eq(virtio_mmio_read(&v.t, 0x100, 4, &x), 0);   /* cols, rows */
+    ck_assert_uint_eq(x, 0);
+    ck_assert_int_eq(virtio_mmio_read(&v.t, 0x10c, 4, &x), -EINVAL);
+
+    /* a 2-descriptor chain "hello, " + "world\n", then a 1-descriptor "!!" */
+    phys_write(v.p, REQ_DATA, "hello, ", 7);
+    phys_write(v.p, REQ_DATA + 0x100, "world\n", 6);
+    phys_write(v.p, REQ_DATA + 0x200, "!!", 2);
+    put_desc(&v, 0, REQ_DATA, 7, VIRTIO_DESC_F_NEXT, 1);
+    put_desc(&v, 1, REQ_DATA + 0x100, 6, 0, 0);
+    put_desc(&v, 2, REQ_DATA + 0x200, 2, 0, 0);
+    ck_assert_uint_eq(con_send(&v, 0), 1);
+    ck_assert_uint_eq(con_send(&v, 2), 2);
+    ck_assert_uint_eq(rec.n, 15);
+    ck_assert_int_eq(memcmp(rec.buf, "hello, world\n!!", 15), 0);
+    uint32_t elem[4];
+    phys_read(v.p, Q_USED + 4, elem, sizeof elem);
+    ck_assert_uint_eq(elem[0], 0);               /* head 0, nothing written */
+    ck_assert_uint_eq(elem[1], 0);
+    ck_assert_uint_eq(elem[2], 2);
+    ck_assert_uint_eq(elem[3], 0);
+    ck_assert_uint_eq(rreg(&v, 0x060) & 1, 1);   /* used-buffer interrupt */
+
+    /* receiveq: a posted buffer stays with the device (no input) */
+    uint16_t zero = 0, one = 1, rx_used = 7;
+    struct { uint64_t a; uint32_t l; uint16_t f, n; } rd = {C_SCRATCH, 16, VIRTIO_DESC_F_WRITE, 0};
+    phys_write(v.p, C_RXQ, &rd, 16);
+    phys_write(v.p, C_RXQ + 0x100 + 4, &zero, 2);
+    phys_write(v.p, C_RXQ + 0x100 + 2, &one, 2);
+    wreg(&v, 0x050, VCON_RECEIVEQ);
+    phys_read(v.p, C_RXQ + 0x200 + 2, &rx_used, 2);
+    ck_assert_uint_eq(rx_used, 0);
+
+    /* malformed: next index out of range, a device-writable buffer, a
+     * buffer outside RAM: each completed (len 0), nothing printed */
+    put_desc(&v, 3, REQ_DATA, 7, VIRTIO_DESC_F_NEXT, 200);
+    ck_assert_uint_eq(con_send(&v, 3), 3);
+    put_desc(&v, 3, REQ_DATA, 7, VIRTIO_DESC_F_WRITE, 0);
+    ck_assert_uint_eq(con_send(&v, 3), 4);
+    put_desc(&v, 3, G_BASE + G_SIZE - 4, 7, 0, 0);
+    ck_assert_uint_eq(con_send(&v, 3), 5);
+    ck_assert_uint_eq(rec.n, 15);
+    /* a head index beyond the queue: nothing used, device wants a reset */
+    ck_assert_uint_eq(con_send(&v, 9), 5);
+    ck_assert_uint_eq(rreg(&v, 0x070) & VIRTIO_ST_NEEDS_RESET, VIRTIO_ST_NEEDS_RESET);
+    uint64_t bytes, ok, bad;
+    vcon_counts(c, &bytes, &ok, &bad);
+    ck_assert_uint_eq(bytes, 15);
+    ck_assert_uint_eq(ok, 2);
+    ck_assert_uint_eq(bad, 4);
+    ck_assert_uint_eq(rec.n, 15);
+    vcon_free(c);
+    phys_free(v.p);
 }
 END_TEST
 
@@ -927,6 +1051,10 @@ START_TEST(pv_golden)
     run_vms(&vm, 1);
     ck_assert_int_eq(vm->state, VM_OFF_OK);
     assert_golden(cap.buf[0]);
+    uint64_t con_bytes, con_ok, con_bad;
+    vcon_counts(vm->con, &con_bytes, &con_ok, &con_bad);
+    ck_assert_uint_eq(con_bytes, strlen(cap.buf[0]));   /* all through virtio */
+    ck_assert_uint_eq(con_bad, 0);
     /* every page-table write was logged, none trapped; the one rejected
      * entry is the kernel's alias of 0x10000000, where no device lives */
     ck_assert_uint_eq(vm->stats.exits[VM_X_PT_WRITE], 0);
@@ -1050,6 +1178,7 @@ Suite *suite_vmm(void)
     tcase_add_test(unit, sbi_errors);
     tcase_add_test(unit, virtio_good_and_malformed);
     tcase_add_test(unit, virtio_random_requests);
+    tcase_add_test(unit, virtio_console_transmit);
     tcase_add_test(unit, shadow_confines_guest);
     tcase_add_test(unit, shadow_progress_and_prefill);
     tcase_add_test(unit, shadow_random_tables);
