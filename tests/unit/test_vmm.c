@@ -1069,12 +1069,6 @@ END_TEST
 
 /* ------------------------------------------------------- a tiny guest */
 
-static void put_le(uint8_t *b, int off, uint64_t v, int n)
-{
-    for (int i = 0; i < n; i++)
-        b[off + i] = (uint8_t)(v >> (8 * i));
-}
-
 /* Write a one-segment RV64 ELF at path whose code (at 0x80200000) sets
  * stvec to 0x80200014, loads from 0x10000000 (no device) and waits. */
 static void write_tiny_elf(const char *path)
@@ -1087,29 +1081,7 @@ static void write_tiny_elf(const char *path)
         0x0005a503u,   /* lw    a0, 0(a1)         access fault */
         0x10500073u,   /* wfi                     (the handler) */
     };
-    uint8_t b[120 + sizeof code];
-    memset(b, 0, sizeof b);
-    memcpy(b, "\177ELF\2\1\1", 7);
-    put_le(b, 16, 2, 2);               /* ET_EXEC */
-    put_le(b, 18, 243, 2);             /* EM_RISCV */
-    put_le(b, 20, 1, 4);
-    put_le(b, 24, 0x80200000, 8);      /* entry */
-    put_le(b, 32, 64, 8);              /* phoff */
-    put_le(b, 52, 64, 2);
-    put_le(b, 54, 56, 2);
-    put_le(b, 56, 1, 2);
-    put_le(b, 64, 1, 4);               /* PT_LOAD */
-    put_le(b, 68, 5, 4);
-    put_le(b, 72, 120, 8);             /* offset */
-    put_le(b, 80, 0x80200000, 8);
-    put_le(b, 88, 0x80200000, 8);
-    put_le(b, 96, sizeof code, 8);
-    put_le(b, 104, sizeof code, 8);
-    memcpy(b + 120, code, sizeof code);
-    FILE *f = fopen(path, "wb");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_uint_eq(fwrite(b, 1, sizeof b, f), sizeof b);
-    ck_assert_int_eq(fclose(f), 0);
+    guest_write_elf(path, code, sizeof code);
 }
 
 /* Both modes: the load from an address with no device is a load access
