@@ -11,45 +11,11 @@
 #include "kernel.h"
 #include "memlayout.h"
 #include "virtio_console.h"
-
-/* virtio-mmio register offsets */
-#define VM_MAGIC        0x000
-#define VM_VERSION      0x004
-#define VM_DEVICE_ID    0x008
-#define VM_DEV_FEAT     0x010
-#define VM_DEV_FEAT_SEL 0x014
-#define VM_DRV_FEAT     0x020
-#define VM_DRV_FEAT_SEL 0x024
-#define VM_QUEUE_SEL    0x030
-#define VM_QUEUE_MAX    0x034
-#define VM_QUEUE_NUM    0x038
-#define VM_QUEUE_READY  0x044
-#define VM_QUEUE_NOTIFY 0x050
-#define VM_INT_STATUS   0x060
-#define VM_INT_ACK      0x064
-#define VM_STATUS       0x070
-#define VM_DESC_LO      0x080
-#define VM_DRIVER_LO    0x090
-#define VM_DEVICE_LO    0x0a0
-
-#define VIRTIO_MAGIC    0x74726976U
-#define VIRTIO_ID_CONSOLE 3
-#define ST_ACK          1
-#define ST_DRIVER       2
-#define ST_DRIVER_OK    4
-#define ST_FEATURES_OK  8
-#define F_VERSION_1_HI  (1U << 0) /* feature bit 32 */
+#include "virtio_mmio.h"
 
 #define TRANSMITQ       1
 #define QSIZE           4
-#define AVAIL_F_NO_INTR 1
 #define TXBUF           64
-
-struct vq_desc {
-    uint64 addr;
-    uint32 len;
-    uint16 flags, next;
-};
 
 struct vq_avail {
     uint16 flags, idx;
@@ -76,65 +42,28 @@ static struct {
     uint16 used_seen;
 } con;
 
-static inline uint32 rd(uint64 off)
-{
-    return *(volatile uint32 *)(con.base + off);
-}
-
-static inline void wr(uint64 off, uint32 v)
-{
-    *(volatile uint32 *)(con.base + off) = v;
-}
-
-static void wr64(uint64 lo_off, uint64 v)
-{
-    wr(lo_off, (uint32)v);
-    wr(lo_off + 4, (uint32)(v >> 32));
-}
-
-/* Negotiates VERSION_1 only and sets up the transmitq; 0 or -1. */
+/* Sets up the transmitq in the static page; 0 or -1. */
 static int setup_device(void)
 {
-    wr(VM_STATUS, 0);
-    wr(VM_STATUS, ST_ACK);
-    wr(VM_STATUS, ST_ACK | ST_DRIVER);
-    wr(VM_DEV_FEAT_SEL, 1);
-    if (!(rd(VM_DEV_FEAT) & F_VERSION_1_HI))
-        return -1;
-    wr(VM_DRV_FEAT_SEL, 0);
-    wr(VM_DRV_FEAT, 0);
-    wr(VM_DRV_FEAT_SEL, 1);
-    wr(VM_DRV_FEAT, F_VERSION_1_HI);
-    wr(VM_STATUS, ST_ACK | ST_DRIVER | ST_FEATURES_OK);
-    if (!(rd(VM_STATUS) & ST_FEATURES_OK))
-        return -1;
-    wr(VM_QUEUE_SEL, TRANSMITQ);
-    if (rd(VM_QUEUE_READY) || rd(VM_QUEUE_MAX) < QSIZE)
+    if (vmmio_negotiate(con.base) < 0)
         return -1;
     memset(&txq, 0, sizeof txq);
     txq.avail.flags = AVAIL_F_NO_INTR;
     con.used_seen = 0;
-    wr(VM_QUEUE_NUM, QSIZE);
-    wr64(VM_DESC_LO, (uint64)txq.desc);
-    wr64(VM_DRIVER_LO, (uint64)&txq.avail);
-    wr64(VM_DEVICE_LO, (uint64)&txq.used);
-    wr(VM_QUEUE_READY, 1);
-    wr(VM_STATUS, ST_ACK | ST_DRIVER | ST_FEATURES_OK | ST_DRIVER_OK);
+    if (vmmio_queue(con.base, TRANSMITQ, QSIZE, txq.desc, &txq.avail, &txq.used) < 0)
+        return -1;
+    vmmio_live(con.base);
     return 0;
 }
 
 int virtio_console_probe(void)
 {
-    for (int i = 0; i < VIRTIO_SLOTS; i++) {
-        con.base = MMIO_KVA(VIRTIO_PA(i));
-        if (rd(VM_MAGIC) != VIRTIO_MAGIC || rd(VM_DEVICE_ID) != VIRTIO_ID_CONSOLE ||
-            rd(VM_VERSION) != 2)
-            continue;
-        if (setup_device() == 0)
+    int i = -1;
+    while ((con.base = vmmio_find(VIRTIO_ID_CONSOLE, i, &i)) != 0) {
+        if (vmmio_rd(con.base, VM_VERSION) == 2 && setup_device() == 0)
             return 0;
-        wr(VM_STATUS, 0); /* give it back untouched; keep looking */
+        vmmio_wr(con.base, VM_STATUS, 0); /* give it back untouched; keep looking */
     }
-    con.base = 0;
     return -1;
 }
 
@@ -150,13 +79,7 @@ static void send(uint32 n)
     txq.avail.ring[txq.avail.idx % QSIZE] = 0;
     __sync_synchronize();
     txq.avail.idx++;
-    __sync_synchronize();
-    wr(VM_QUEUE_NOTIFY, TRANSMITQ);
-    while (*(volatile uint16 *)&txq.used.idx == con.used_seen)
-        ;
-    __sync_synchronize();
-    con.used_seen++;
-    wr(VM_INT_ACK, rd(VM_INT_STATUS));
+    vmmio_kick_wait(con.base, TRANSMITQ, &txq.used.idx, &con.used_seen);
 }
 
 void virtio_console_write(const char *buf, uint32 n)

@@ -23,6 +23,7 @@
 #include "sim/cfg.h"
 #include "sim/config.h"
 #include "sim/mem.h"
+#include "sim/outdir.h"
 #include "sim/sim.h"
 
 struct built {
@@ -252,7 +253,16 @@ int main(int argc, char **argv)
     bench_bighost(&bwall, &brss, &brefs);
     printf("1 TiB host, 256 VMs x 4 GiB, 10 s simulated: wall %.2f s, peak RSS %.0f MiB, %llu refs\n",
            bwall, brss, (unsigned long long)brefs);
-    char tmp[4200];
+    char tmp[4200], dir[4200];
+    snprintf(dir, sizeof dir, "%s", out);
+    char *slash = strrchr(dir, '/');
+    if (slash) {
+        *slash = 0;
+        if (outdir_mkdirs(dir) < 0) {
+            fprintf(stderr, "bench: cannot create %s: %s\n", dir, strerror(errno));
+            return 1;
+        }
+    }
     snprintf(tmp, sizeof tmp, "%s.tmp", out);
     FILE *f = fopen(tmp, "w");
     if (!f) {
