@@ -140,32 +140,36 @@ static void expect_bad(const char *from, const char *to, const char *extra, cons
     ck_assert_int_eq(system(cmd), 0);
 }
 
-START_TEST(bad_size) { expect_bad("memory: 64MiB", "memory: lots", NULL,
-    "bad.yaml:3:11: host.memory: expected a size like 512MiB, got \"lots\""); }
-END_TEST
-START_TEST(unknown_key) { expect_bad("policy: random", "polcy: random", NULL,
-    "bad.yaml:4:9: host.vmm.polcy: unknown key 'polcy' (valid: policy, allocation, fault_cost, reclaim, states)"); }
-END_TEST
-START_TEST(missing_key) { expect_bad("      memory: 8MiB\n", "", NULL,
-    "bad.yaml:6:7: host.vms[0]: missing key 'memory' (expected a size like 512MiB)"); }
-END_TEST
-START_TEST(out_of_range) { expect_bad("limit: 50%", "limit: 140%", NULL,
-    "bad.yaml:8:14: host.vms[0].limit: expected a ratio in [0%, 100%], got \"140%\""); }
-END_TEST
-START_TEST(unknown_policy) { expect_bad("policy: random", "policy: lfu", NULL,
-    "bad.yaml:4:17: host.vmm.policy: expected one of fifo, random, clock, lru, lru-oracle, two-list, got \"lfu\""); }
-END_TEST
-START_TEST(unknown_workload_kind) { expect_bad("kind: uniform", "kind: gauss", NULL,
-    "bad.yaml:9:24: host.vms[0].workload.kind: expected one of uniform, zipf, loop, hot-cold, phases, got \"gauss\""); }
-END_TEST
-START_TEST(syntax_error) { expect_bad("name: e", "name: [e", NULL,
-    "bad.yaml:2:5: did not find expected ',' or ']' (while parsing a flow sequence)"); }
-END_TEST
-START_TEST(bad_set) { expect_bad("name: e", "name: e", "--set=host.vms[0].memory=lots",
-    "--set host.vms[0].memory: expected a size like 512MiB, got \"lots\""); }
-END_TEST
-START_TEST(bad_relation) { expect_bad("name: e", "name: e\nhosts: []", NULL,
-    "bad.yaml:2:8: hosts: expected either 'host' or 'hosts', got both"); }
+/* One case per class of config error: the edit that breaks base_yaml, an
+ * extra argument, and the exact one-line message. */
+static const struct bad_case {
+    const char *from, *to, *extra, *message;
+} bad_cases[] = {
+    {"memory: 64MiB", "memory: lots", NULL,                                    /* malformed value */
+     "bad.yaml:3:11: host.memory: expected a size like 512MiB, got \"lots\""},
+    {"policy: random", "polcy: random", NULL,                                  /* unknown key */
+     "bad.yaml:4:9: host.vmm.polcy: unknown key 'polcy' (valid: policy, allocation, fault_cost, reclaim, states)"},
+    {"      memory: 8MiB\n", "", NULL,                                          /* missing key */
+     "bad.yaml:6:7: host.vms[0]: missing key 'memory' (expected a size like 512MiB)"},
+    {"limit: 50%", "limit: 140%", NULL,                                         /* out of range */
+     "bad.yaml:8:14: host.vms[0].limit: expected a ratio in [0%, 100%], got \"140%\""},
+    {"policy: random", "policy: lfu", NULL,                                    /* unknown name */
+     "bad.yaml:4:17: host.vmm.policy: expected one of fifo, random, clock, lru, lru-oracle, two-list, got \"lfu\""},
+    {"kind: uniform", "kind: gauss", NULL,                                      /* unknown plug-in */
+     "bad.yaml:9:24: host.vms[0].workload.kind: expected one of uniform, zipf, loop, hot-cold, phases, got \"gauss\""},
+    {"name: e", "name: [e", NULL,                                               /* YAML syntax */
+     "bad.yaml:2:5: did not find expected ',' or ']' (while parsing a flow sequence)"},
+    {"name: e", "name: e", "--set=host.vms[0].memory=lots",                     /* bad --set */
+     "--set host.vms[0].memory: expected a size like 512MiB, got \"lots\""},
+    {"name: e", "name: e\nhosts: []", NULL,                                      /* keys that conflict */
+     "bad.yaml:2:8: hosts: expected either 'host' or 'hosts', got both"},
+};
+
+START_TEST(config_error)
+{
+    const struct bad_case *c = &bad_cases[_i];
+    expect_bad(c->from, c->to, c->extra, c->message);
+}
 END_TEST
 
 START_TEST(usage_errors)
@@ -263,15 +267,7 @@ Suite *suite_cli(void)
     Suite *s = suite_create("cli");
     TCase *tc = tcase_create("errors");
     tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, bad_size);
-    tcase_add_test(tc, unknown_key);
-    tcase_add_test(tc, missing_key);
-    tcase_add_test(tc, out_of_range);
-    tcase_add_test(tc, unknown_policy);
-    tcase_add_test(tc, unknown_workload_kind);
-    tcase_add_test(tc, syntax_error);
-    tcase_add_test(tc, bad_set);
-    tcase_add_test(tc, bad_relation);
+    tcase_add_loop_test(tc, config_error, 0, (int)(sizeof bad_cases / sizeof bad_cases[0]));
     tcase_add_test(tc, usage_errors);
     tcase_add_test(tc, good_run_writes_everything);
     tcase_add_test(tc, sigint_writes_partial_results);
