@@ -1140,6 +1140,9 @@ START_TEST(cli_errors)
     ck_assert_int_eq(vmcli_main(3, no_elf), 2);
     ck_assert_int_eq(vmcli_main(5, no_disk), 2);
     ck_assert_int_eq(vmcli_main(3, not_elf), 2);
+    char *help[] = {"vm", "run", "--help", NULL}, *bare[] = {"vm", NULL};
+    ck_assert_int_eq(vmcli_main(3, help), 0);   /* help is not an error */
+    ck_assert_int_eq(vmcli_main(1, bare), 2);
 }
 END_TEST
 
