@@ -18,17 +18,7 @@
 #define SECTOR_SIZE     512
 #define MAX_SECTORS     256 /* 128 KiB per request */
 
-struct vq_avail {
-    uint16 flags, idx;
-    uint16 ring[QSIZE];
-};
-
-struct vq_used {
-    uint16 flags, idx;
-    struct {
-        uint32 id, len;
-    } ring[QSIZE];
-};
+VQ_RING_TYPES(QSIZE)
 
 struct blk_req {
     uint32 type, reserved;

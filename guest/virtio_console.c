@@ -17,17 +17,7 @@
 #define QSIZE           4
 #define TXBUF           64
 
-struct vq_avail {
-    uint16 flags, idx;
-    uint16 ring[QSIZE];
-};
-
-struct vq_used {
-    uint16 flags, idx;
-    struct {
-        uint32 id, len;
-    } ring[QSIZE];
-};
+VQ_RING_TYPES(QSIZE)
 
 /* the whole transmitq in one page (identity-mapped, so VA == PA) */
 static struct {

@@ -45,6 +45,20 @@ struct vq_desc {
     uint16 flags, next;
 };
 
+/* Declares struct vq_avail and struct vq_used (the driver and device rings
+ * of a split virtqueue) for a queue of n entries; each driver uses one size. */
+#define VQ_RING_TYPES(n)                                                      \
+    struct vq_avail {                                                         \
+        uint16 flags, idx;                                                    \
+        uint16 ring[n];                                                       \
+    };                                                                        \
+    struct vq_used {                                                          \
+        uint16 flags, idx;                                                    \
+        struct {                                                              \
+            uint32 id, len;                                                   \
+        } ring[n];                                                            \
+    };
+
 static inline uint32 vmmio_rd(uint64 base, uint64 off)
 {
     return *(volatile uint32 *)(base + off);

@@ -78,11 +78,7 @@ static inline void dlist_link_after(struct dlist_node *node, uint32_t at, uint32
 /* Link f right before at; before the sentinel s means at the tail. */
 static inline void dlist_link_before(struct dlist_node *node, uint32_t at, uint32_t f)
 {
-    uint32_t p = node[at].prev;
-    node[f].prev = p;
-    node[f].next = at;
-    node[p].next = f;
-    node[at].prev = f;
+    dlist_link_after(node, node[at].prev, f);
 }
 
 /* Take the linked frame f out of its list but leave its own fields stale
