@@ -1,8 +1,9 @@
 #!/bin/sh
 # Install the Debian packages vmmsim needs, but only those that are missing.
-# Usage: scripts/deps.sh [sim|all]   (default: all)
-#   sim: what the simulator needs (C toolchain, libyaml, GSL, Check, gnuplot, zstd, xxhash)
-#   all: also the RISC-V cross compiler, picolibc headers and QEMU for the VMM core
+# Usage: scripts/deps.sh [sim|all|traces]   (default: all)
+#   sim:    what the simulator needs (C toolchain, libyaml, GSL, Check, gnuplot, zstd, xxhash)
+#   all:    also the RISC-V cross compiler, picolibc headers and QEMU for the VMM core
+#   traces: the simulator's packages plus Valgrind (`make traces` records real programs)
 # Safe to run repeatedly; does nothing (and needs no root) when all is present.
 set -eu
 what=${1:-all}
@@ -10,6 +11,9 @@ what=${1:-all}
 pkgs="build-essential pkg-config libyaml-dev libgsl-dev check gnuplot-nox zstd libzstd-dev libxxhash-dev"
 if [ "$what" = all ]; then
     pkgs="$pkgs gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc opensbi"
+fi
+if [ "$what" = traces ]; then
+    pkgs="$pkgs valgrind"
 fi
 
 need=""
