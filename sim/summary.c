@@ -38,6 +38,9 @@ static void vm_json(FILE *out, const struct sim *s, const struct vm *vm, int las
     fprintf(out, "          \"runtime_s\": %.9f,\n", (double)summary_runtime_ns(s, vm) / 1e9);
     device_json(out, "guest_swap_device", &vm->g.swapdev, "          ");
     counters(out, vm->c, "          ");
+    if (vm->wl.procs && (vm->wl.procs[0].ops->flags & WL_DERIVES))
+        fprintf(out, "          \"trace_records_skipped\": %llu,\n",
+                (unsigned long long)workload_set_skipped(&vm->wl));
     fprintf(out, "          \"processes\": %u\n        }%s\n", vm->g.nprocs, last ? "" : ",");
 }
 

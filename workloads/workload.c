@@ -15,9 +15,12 @@
  * block ends with a struct trailer (a copy of the common keys, which every
  * env.common points to, and the write keys), so the caller may move or copy
  * the struct workload_set itself.
+ * Kinds whose processes, footprint and length come from their data (trace)
+ * run a prepare() step first; its shared object is held in the trailer too.
  * Invariants: every process's stream depends only on (seed, vm_index, proc);
  * the READ and WRITE records a process emits before WL_END number exactly
- * `refs` (IDLE records do not count); fill paths allocate nothing.
+ * its `total` = min(refs, generator length) (IDLE records do not count);
+ * fill paths allocate nothing.
  */
 #include "workloads/workload.h"
 
@@ -32,6 +35,7 @@ extern const struct workload_ops zipf_ops;
 extern const struct workload_ops loop_ops;
 extern const struct workload_ops hot_cold_ops;
 extern const struct workload_ops phases_ops;
+extern const struct workload_ops trace_ops;
 
 static const struct workload_entry table[] = {
     {"uniform", &uniform_ops},
@@ -39,6 +43,7 @@ static const struct workload_entry table[] = {
     {"loop", &loop_ops},
     {"hot-cold", &hot_cold_ops},
     {"phases", &phases_ops},
+    {"trace", &trace_ops},
     {NULL, NULL},
 };
 
@@ -46,6 +51,7 @@ static const struct workload_entry table[] = {
  * workload_fill finds the trailer from env.common. */
 struct trailer {
     struct wl_common common;
+    void *shared;           /* the kind's prepare() result, or NULL */
     uint64_t wkey[];        /* per process: key of its write decisions */
 };
 
@@ -114,12 +120,51 @@ static void seed_stream(gsl_rng *r, uint64_t h)
         gsl_rng_get(r);
 }
 
-/* kind, processes, footprint, refs, write_ratio, think. */
+/* processes, footprint, refs. With d (a WL_DERIVES kind) the defaults are
+ * the values found in the kind's data and explicit values must agree:
+ * processes equal, footprint at least the data's. */
+static int read_sizes(struct cfg_node *map, struct wl_common *c, const struct wl_derived *d,
+                      struct cfg_err *err)
+{
+    char pdef[24], fdef[32], rdef[24];
+    uint64_t v, bytes, pages;
+    int rc;
+
+    if (d && (d->processes == 0 || d->processes > MAX_PROCESSES))
+        return cfg_error(err, map, "expected 1 … %u processes, got %u in the workload's data", MAX_PROCESSES,
+                         d->processes);
+    snprintf(pdef, sizeof pdef, "%u", d ? d->processes : 1u);
+    snprintf(fdef, sizeof fdef, "%llu", d ? (unsigned long long)(d->pages ? d->pages : 1) * c->page_size : 0ull);
+    snprintf(rdef, sizeof rdef, "%llu", d ? (unsigned long long)(d->refs ? d->refs : 1) : 1000000ull);
+    if ((rc = cfg_uint(map, "processes", pdef, 1, MAX_PROCESSES, &v, err)))
+        return rc;
+    if (d && v != d->processes)
+        return cfg_error(err, cfg_get(map, "processes"), "expected %u (the processes of the workload's data), got %llu",
+                         d->processes, (unsigned long long)v);
+    c->processes = (uint32_t)v;
+    if ((rc = cfg_size(map, "footprint", d ? fdef : NULL, &bytes, err)))
+        return rc;
+    if (bytes < c->page_size)
+        return cfg_error(err, cfg_get(map, "footprint"), "expected at least one page (%u bytes), got %llu bytes",
+                         c->page_size, (unsigned long long)bytes);
+    pages = bytes / c->page_size + (bytes % c->page_size != 0); /* a partial page counts */
+    if (pages > MAX_PAGES)
+        return cfg_error(err, cfg_get(map, "footprint"), "expected at most %u pages, got %llu pages", MAX_PAGES,
+                         (unsigned long long)pages);
+    if (d && pages < d->pages)
+        return cfg_error(err, cfg_get(map, "footprint"),
+                         "expected at least %u pages (the footprint of the workload's data), got %llu pages",
+                         d->pages, (unsigned long long)pages);
+    c->pages = (uint32_t)pages;
+    return cfg_uint(map, "refs", d && d->refs == UINT64_MAX ? NULL : rdef, 1, UINT64_MAX, &c->refs, err);
+}
+
+/* kind; processes, footprint, refs unless the kind derives them;
+ * write_ratio, think. */
 static int read_common(struct cfg_node *map, uint32_t page_size, struct wl_common *c,
                        const struct workload_ops **ops, struct cfg_err *err)
 {
     const char *names[NKINDS + 1];
-    uint64_t v, bytes, pages;
     int kind, rc;
 
     for (size_t i = 0; i <= NKINDS; i++)
@@ -127,25 +172,31 @@ static int read_common(struct cfg_node *map, uint32_t page_size, struct wl_commo
     if ((rc = cfg_choice(map, "kind", NULL, names, &kind, err)))
         return rc;
     *ops = table[kind].ops;
-    if ((rc = cfg_uint(map, "processes", "1", 1, MAX_PROCESSES, &v, err)))
-        return rc;
-    c->processes = (uint32_t)v;
-    if ((rc = cfg_size(map, "footprint", NULL, &bytes, err)))
-        return rc;
-    if (bytes < page_size)
-        return cfg_error(err, cfg_get(map, "footprint"), "expected at least one page (%u bytes), got %llu bytes",
-                         page_size, (unsigned long long)bytes);
-    pages = bytes / page_size + (bytes % page_size != 0); /* a partial page counts */
-    if (pages > MAX_PAGES)
-        return cfg_error(err, cfg_get(map, "footprint"), "expected at most %u pages, got %llu pages", MAX_PAGES,
-                         (unsigned long long)pages);
-    c->pages = (uint32_t)pages;
     c->page_size = page_size;
-    if ((rc = cfg_uint(map, "refs", "1M", 1, UINT64_MAX, &c->refs, err)))
+    if (!((*ops)->flags & WL_DERIVES) && (rc = read_sizes(map, c, NULL, err)))
         return rc;
-    if ((rc = cfg_ratio(map, "write_ratio", "30%", 0.0, 1.0, &c->write_ratio, err)))
+    if ((rc = cfg_ratio(map, "write_ratio", (*ops)->flags & WL_WRITES ? "0%" : "30%", 0.0, 1.0,
+                        &c->write_ratio, err)))
         return rc;
     return cfg_time(map, "think", "100ns", &c->think_ns, err);
+}
+
+/* Run a WL_DERIVES kind's prepare() and read the sizes it derives. */
+static int prepare_kind(struct cfg_node *map, const struct workload_ops *ops, struct wl_common *c,
+                        void **shared, struct cfg_err *err)
+{
+    struct wl_derived d = {0, 0, 0};
+    int rc;
+    *shared = NULL;
+    if (!(ops->flags & WL_DERIVES))
+        return 0;
+    if ((rc = ops->prepare(map, c, shared, &d, err)))
+        return rc;
+    if ((rc = read_sizes(map, c, &d, err)) && *shared) {
+        ops->release(*shared);
+        *shared = NULL;
+    }
+    return rc;
 }
 
 /* The procs block: n entries, then the trailer. */
@@ -168,6 +219,7 @@ int workload_set_create(struct cfg_node *map, uint32_t page_size, uint64_t seed,
                         struct workload_set *out, struct cfg_err *err)
 {
     const struct workload_ops *ops = NULL;
+    void *shared = NULL;
     uint32_t i;
     int rc;
 
@@ -180,11 +232,14 @@ int workload_set_create(struct cfg_node *map, uint32_t page_size, uint64_t seed,
     }
     if ((rc = read_common(map, page_size, &out->common, &ops, err)))
         return rc;
+    if ((rc = prepare_kind(map, ops, &out->common, &shared, err)))
+        return rc;
     out->procs = mem_calloc(1, procs_bytes(out->common.processes));
     if (!out->procs)
         goto nomem;
     struct trailer *t = (struct trailer *)(out->procs + out->common.processes);
     t->common = out->common;
+    t->shared = shared;
     for (i = 0; i < out->common.processes; i++) {
         struct workload *w = &out->procs[i];
         w->ops = ops;
@@ -195,9 +250,12 @@ int workload_set_create(struct cfg_node *map, uint32_t page_size, uint64_t seed,
         uint64_t h = stream_hash(seed, vm_index, i);
         seed_stream(w->rng, h);
         t->wkey[i] = mix64(h ^ 0x7772697465ull);
-        w->env = (struct wl_env){.rng = w->rng, .proc = i, .nprocs = t->common.processes, .common = &t->common};
+        w->env = (struct wl_env){
+            .rng = w->rng, .proc = i, .nprocs = t->common.processes, .common = &t->common, .shared = shared};
         if ((rc = ops->create(map, &w->env, &w->self, err)))
             goto fail;
+        uint64_t len = ops->length ? ops->length(w->self) : UINT64_MAX;
+        w->total = w->left = len < out->common.refs ? len : out->common.refs;
     }
     return 0;
 nomem:
@@ -208,6 +266,8 @@ fail:
         destroy_procs(out->procs, out->common.processes);
         mem_free(out->procs, procs_bytes(out->common.processes));
     }
+    if (shared)
+        ops->release(shared);
     memset(out, 0, sizeof *out);
     return rc;
 }
@@ -216,8 +276,12 @@ void workload_set_destroy(struct workload_set *set)
 {
     if (!set || !set->procs)
         return;
+    const struct workload_ops *ops = set->procs[0].ops;
+    void *shared = ((struct trailer *)(set->procs + set->common.processes))->shared;
     destroy_procs(set->procs, set->common.processes);
     mem_free(set->procs, procs_bytes(set->common.processes));
+    if (shared)
+        ops->release(shared);
     memset(set, 0, sizeof *set);
 }
 
@@ -247,13 +311,14 @@ size_t workload_fill(struct workload *w, struct wl_ref *buf, size_t n)
      * output for (key, j) fall below write_ratio * 2^32. */
     const struct trailer *t = (const struct trailer *)w->env.common;
     uint64_t thr = (uint64_t)(t->common.write_ratio * 4294967296.0);
-    uint64_t key = t->wkey[w->env.proc], done = t->common.refs - w->left, refs = 0;
+    uint64_t key = t->wkey[w->env.proc], done = w->total - w->left, refs = 0;
     for (size_t i = 0; i < k; i++) {
-        assert(buf[i].op == WL_IDLE || (buf[i].op == WL_READ && buf[i].vpn < t->common.pages));
-        if (buf[i].op != WL_READ)
+        assert(buf[i].op == WL_IDLE || (buf[i].op <= WL_WRITE && buf[i].vpn < t->common.pages));
+        assert(buf[i].op != WL_WRITE || (w->ops->flags & WL_WRITES));
+        if (buf[i].op == WL_IDLE)
             continue;
         uint64_t j = done + refs++;
-        if (thr && mix64(key + j * 0x9e3779b97f4a7c15ull) >> 32 < thr)
+        if (buf[i].op == WL_READ && thr && mix64(key + j * 0x9e3779b97f4a7c15ull) >> 32 < thr)
             buf[i].op = WL_WRITE;
     }
     w->left -= refs;
@@ -270,5 +335,17 @@ size_t workload_set_footprint(const struct workload_set *set)
         bytes += sizeof *w->rng + gsl_rng_size(w->rng);
         bytes += w->ops->footprint(w->self);
     }
+    const struct trailer *t = (const struct trailer *)(set->procs + set->common.processes);
+    if (t->shared && set->procs[0].ops->shared_footprint)
+        bytes += set->procs[0].ops->shared_footprint(t->shared);
     return bytes;
+}
+
+uint64_t workload_set_skipped(const struct workload_set *set)
+{
+    uint64_t n = 0;
+    for (uint32_t i = 0; i < set->common.processes; i++)
+        if (set->procs[i].ops->skipped)
+            n += set->procs[i].ops->skipped(set->procs[i].self);
+    return n;
 }

@@ -11,13 +11,20 @@
  * change this stream.
  *
  * Common keys (documented in configs/schema.md):
- *   kind         uniform | zipf | loop | hot-cold | phases
+ *   kind         uniform | zipf | loop | hot-cold | phases | trace
  *   processes    number of processes (default 1)
  *   footprint    virtual memory each process touches (size; required)
  *   refs         references each process makes before it exits (default 1M;
  *                takes 10M / 2k style suffixes)
  *   write_ratio  share of references that are writes (default 30%)
  *   think        CPU time per reference (default 100ns)
+ *
+ * A kind with WL_DERIVES (trace) finds processes, footprint and refs in its
+ * data: its prepare() runs once per VM before any process is created and
+ * reports them, and the common keys default to those values (explicit ones
+ * are checked against them). A kind with WL_WRITES emits its own WL_WRITE
+ * records; write_ratio then defaults to 0 and only ever turns READs into
+ * WRITEs.
  */
 #ifndef VMMSIM_WORKLOAD_H
 #define VMMSIM_WORKLOAD_H
@@ -55,14 +62,33 @@ struct wl_env {
     gsl_rng *rng;                    /* this process's stream */
     uint32_t proc, nprocs;
     const struct wl_common *common;
+    const void *shared;              /* what the kind's prepare() made, or NULL */
 };
+
+/* What a WL_DERIVES kind's prepare() found in its data. */
+struct wl_derived {
+    uint32_t processes;
+    uint32_t pages;       /* footprint in pages every process fits in */
+    uint64_t refs;        /* longest process's references; UINT64_MAX = unbounded */
+};
+
+#define WL_DERIVES 0x1u   /* processes, footprint, refs come from prepare() */
+#define WL_WRITES  0x2u   /* fill() emits WL_WRITE itself; write_ratio defaults to 0 */
 
 /* A generator kind. create() reads its own keys from params (the whole
  * `workload:` map; the common keys are already read) with the cfg getters so
  * bad values get positioned errors; returns 0 and *self, or -EINVAL/-ENOMEM.
- * fill() writes up to n records (vpn < common->pages, op READ or IDLE) and
- * returns how many; it never returns 0 (the framework decides when the
- * process ends). It must allocate nothing. */
+ * fill() writes up to n records (vpn < common->pages, op READ or IDLE, and
+ * WRITE for WL_WRITES kinds) and returns how many; it never returns 0 (the
+ * framework decides when the process ends). It must allocate nothing.
+ *
+ * Optional members (NULL when unused):
+ * prepare() (WL_DERIVES kinds): called once per VM after kind, write_ratio
+ *   and think are read (common->page_size set, the rest not yet); reads the
+ *   kind's keys, fills *d and may return a shared object that every process's
+ *   env->shared points to; release() frees it, shared_footprint() sizes it.
+ * length(): READ/WRITE records this instance can make before its data ends
+ *   (UINT64_MAX = unbounded); a process's budget is min(refs, length). */
 struct workload_ops {
     const char *name;
     const char *desc;
@@ -70,6 +96,13 @@ struct workload_ops {
     void   (*destroy)(void *self);
     size_t (*fill)(void *self, struct wl_ref *buf, size_t n);
     size_t (*footprint)(const void *self); /* bytes of state */
+    unsigned flags;                        /* WL_DERIVES, WL_WRITES */
+    int    (*prepare)(struct cfg_node *params, const struct wl_common *common, void **shared,
+                      struct wl_derived *d, struct cfg_err *err);
+    void   (*release)(void *shared);
+    size_t (*shared_footprint)(const void *shared);
+    uint64_t (*length)(const void *self);
+    uint64_t (*skipped)(const void *self); /* records read but not modelled so far */
 };
 
 struct workload_entry {
@@ -88,6 +121,7 @@ struct workload {
     gsl_rng *rng;
     struct wl_env env;
     uint64_t left;        /* references still to make */
+    uint64_t total;       /* references this process makes in all: min(refs, length) */
 };
 
 /* A VM's set of process workloads. */
@@ -110,5 +144,9 @@ size_t workload_fill(struct workload *w, struct wl_ref *buf, size_t n);
 
 /* Bytes of generator state of the whole set. */
 size_t workload_set_footprint(const struct workload_set *set);
+
+/* Records the set's generators read from their data but did not model
+ * (trace ops the simulator has no event for yet); 0 for synthetic kinds. */
+uint64_t workload_set_skipped(const struct workload_set *set);
 
 #endif

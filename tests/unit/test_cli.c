@@ -156,7 +156,7 @@ static const struct bad_case {
     {"policy: random", "policy: lfu", NULL,                                    /* unknown name */
      "bad.yaml:4:17: host.vmm.policy: expected one of fifo, random, clock, lru, lru-oracle, two-list, got \"lfu\""},
     {"kind: uniform", "kind: gauss", NULL,                                      /* unknown plug-in */
-     "bad.yaml:9:24: host.vms[0].workload.kind: expected one of uniform, zipf, loop, hot-cold, phases, got \"gauss\""},
+     "bad.yaml:9:24: host.vms[0].workload.kind: expected one of uniform, zipf, loop, hot-cold, phases, trace, got \"gauss\""},
     {"name: e", "name: [e", NULL,                                               /* YAML syntax */
      "bad.yaml:2:5: did not find expected ',' or ']' (while parsing a flow sequence)"},
     {"name: e", "name: e", "--set=host.vms[0].memory=lots",                     /* bad --set */

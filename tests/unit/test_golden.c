@@ -1,5 +1,7 @@
-/* test_golden: the reproduced headline experiment (configs/double-paging.yaml)
- * against tests/golden/double-paging.csv.
+/* test_golden: the reproduced headline experiments against their golden
+ * results: configs/double-paging.yaml (synthetic zipf workload) against
+ * tests/golden/double-paging.csv, and configs/double-paging-trace.yaml (the
+ * committed GNU sort trace) against tests/golden/double-paging-trace.csv.
  *
  * Tolerances: counts within 1% and slowdown within 1% of the golden value.
  * The simulation is deterministic, so on one platform the figures are exact;
@@ -22,10 +24,19 @@ struct golden {
     unsigned long long swapouts, dp;
 };
 
-static int load(struct golden *g, int max)
+struct experiment {
+    const char *config, *golden;
+};
+
+static const struct experiment experiments[] = {
+    {"configs/double-paging.yaml", "tests/golden/double-paging.csv"},
+    {"configs/double-paging-trace.yaml", "tests/golden/double-paging-trace.csv"},
+};
+
+static int load(const char *path, struct golden *g, int max)
 {
-    FILE *f = fopen("tests/golden/double-paging.csv", "r");
-    ck_assert_msg(f != NULL, "tests/golden/double-paging.csv missing (run from the repository root)");
+    FILE *f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "%s missing (run from the repository root)", path);
     char line[512];
     int n = 0;
     while (n < max && fgets(line, sizeof line, f)) {
@@ -41,14 +52,15 @@ static int load(struct golden *g, int max)
 }
 
 /* Run one point; its runtime in seconds and counters. */
-static double run_point(const char *limit, const char *policy, uint64_t *swapouts, uint64_t *dp)
+static double run_point(const char *config, const char *limit, const char *policy, uint64_t *swapouts,
+                        uint64_t *dp)
 {
     char s1[64], s2[64];
     snprintf(s1, sizeof s1, "host.vms[0].limit=%s", limit);
     snprintf(s2, sizeof s2, "host.vmm.policy=%s", policy);
     const char *sets[] = {s1, s2};
     struct simrun r;
-    ck_assert_msg(simrun_open(&r, "configs/double-paging.yaml", NULL, sets, 2) == 0, "%s", r.err.msg);
+    ck_assert_msg(simrun_open(&r, config, NULL, sets, 2) == 0, "%s", r.err.msg);
     ck_assert_msg(sim_run(r.s) == 0, "%s", r.s->err);
     ck_assert_uint_ne(r.s->vms[0]->finish_ns, 0);
     double rt = (double)summary_runtime_ns(r.s, r.s->vms[0]) / 1e9;
@@ -67,15 +79,16 @@ static void near(double got, double want, double rel, const char *what, const st
 
 START_TEST(double_paging_matches_golden)
 {
+    const struct experiment *x = &experiments[_i];
     struct golden g[16];
-    int n = load(g, 16);
+    int n = load(x->golden, g, 16);
     ck_assert_int_ge(n, 8);
     double base[2] = {0, 0}, prev_dp[2] = {-1, -1};
     const char *pols[2] = {"random", "clock"};
     double per1000[16];
     for (int i = 0; i < n; i++) {
         uint64_t so, dp;
-        double rt = run_point(g[i].limit, g[i].policy, &so, &dp);
+        double rt = run_point(x->config, g[i].limit, g[i].policy, &so, &dp);
         int k = strcmp(g[i].policy, pols[0]) == 0 ? 0 : 1;
         if (strcmp(g[i].limit, "100%") == 0)
             base[k] = rt;
@@ -101,7 +114,8 @@ Suite *suite_golden(void)
     Suite *s = suite_create("golden");
     TCase *tc = tcase_create("double-paging");
     tcase_set_timeout(tc, 600);
-    tcase_add_test(tc, double_paging_matches_golden);
+    tcase_add_loop_test(tc, double_paging_matches_golden, 0,
+                        (int)(sizeof experiments / sizeof experiments[0]));
     suite_add_tcase(s, tc);
     return s;
 }

@@ -87,14 +87,14 @@ static size_t drain(struct workload *w, size_t chunk, struct wl_ref *out, size_t
 START_TEST(test_registry)
 {
     char buf[128];
-    ck_assert_str_eq(workload_names(buf, sizeof buf), "uniform, zipf, loop, hot-cold, phases");
+    ck_assert_str_eq(workload_names(buf, sizeof buf), "uniform, zipf, loop, hot-cold, phases, trace");
     ck_assert_ptr_nonnull(workload_find("hot-cold"));
     ck_assert_str_eq(workload_find("zipf")->name, "zipf");
     ck_assert_ptr_null(workload_find("hotcold"));
     size_t n = 0;
     for (const struct workload_entry *e = workload_table(); e->name; e++, n++)
         ck_assert_str_eq(e->ops->name, e->name);
-    ck_assert_uint_eq(n, 5);
+    ck_assert_uint_eq(n, 6);
     ck_assert_str_eq(workload_names(buf, 12), "uniform, zi");
 }
 END_TEST
@@ -573,7 +573,7 @@ START_TEST(test_config_errors)
 {
     struct fixture f;
     ck_assert_str_eq(fail_msg(&f, "      kind: sequential\n      footprint: 1MiB\n"),
-                     "t.yaml:3:13: vms[0].workload.kind: expected one of uniform, zipf, loop, hot-cold, phases, "
+                     "t.yaml:3:13: vms[0].workload.kind: expected one of uniform, zipf, loop, hot-cold, phases, trace, "
                      "got \"sequential\"");
     ck_assert_str_eq(fail_msg(&f, "      kind: zipf\n      footprint: 1MiB\n      alpha: -1\n"),
                      "t.yaml:5:14: vms[0].workload.alpha: expected a number in [0, 100], got \"-1\"");
