@@ -34,7 +34,7 @@ MAIN_SRC := sim/main.c
 TEST_SRC := $(wildcard tests/unit/*.c)
 BENCH_SRC := $(wildcard tests/bench/*.c)
 
-.PHONY: all demo check quick test test-rel test-asan bench deps clean guest riscv-tests
+.PHONY: all demo check quick test test-rel test-asan bench deps clean guest riscv-tests traces
 .DEFAULT_GOAL := all
 
 all: bin/vmmsim
@@ -119,6 +119,14 @@ bench: deps
 	@if command -v riscv64-unknown-elf-gcc >/dev/null 2>&1 && [ -f guest/Makefile ]; then \
 	  $(MAKE) --no-print-directory -C guest bench && sh tests/bench/vmm_bench.sh results/bench-vmm.json; \
 	  else echo "bench: riscv64-unknown-elf-gcc or guest/Makefile missing, VMM bench skipped"; fi
+	sh tests/bench/trace_bench.sh results/bench-trace.json
+	sh tests/bench/cache_bench.sh results/bench-cache.json
+
+# Real page-reference traces: small Debian programs under Valgrind lackey,
+# converted to the native format (see traces/README.md).
+traces: bin/vmmsim
+	@scripts/deps.sh traces
+	scripts/make-traces.sh
 
 clean:
 	rm -rf build bin

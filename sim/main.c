@@ -8,9 +8,11 @@
 #include <gsl/gsl_errno.h>
 
 #include "policies/policy.h"
+#include "sim/cachecli.h"
 #include "sim/cli.h"
 #include "sim/runner.h"
 #include "sim/summary.h"
+#include "sim/tracecli.h"
 #include "vmm/vmcli.h"
 
 static void usage(FILE *out)
@@ -22,6 +24,8 @@ static void usage(FILE *out)
           "  sweep FILE     run a parameter sweep (cross product), write sweep.csv and plots\n"
           "  plot DIR       (re)draw the plots of a results directory\n"
           "  policies       list the replacement policies\n"
+          "  trace SUB      page-reference traces: info, head, verify, gen, convert\n"
+          "  cache TRACE    run a replacement policy on a trace as a plain cache (miss ratios)\n"
           "  vm run ELF     run a RISC-V guest on the VMM core (interpret, trap or pv mode)\n"
           "  version        print the version\n\n"
           "'vmmsim COMMAND --help' describes each command.\n", out);
@@ -55,7 +59,7 @@ struct command {
 static const struct command commands[] = {
     {"run", cli_run},         {"validate", cli_validate}, {"sweep", cli_sweep},
     {"plot", cli_plot},       {"policies", cmd_policies}, {"version", cmd_version},
-    {"vm", vmcli_main},
+    {"trace", tracecli_main}, {"cache", cachecli_main},   {"vm", vmcli_main},
     {NULL, NULL},
 };
 
