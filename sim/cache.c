@@ -35,7 +35,6 @@
 
 #include <errno.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "sim/hash.h"
 #include "sim/mem.h"
@@ -251,9 +250,7 @@ static int alloc_arena(struct cache_sim *c, uint32_t nslots)
         return -ENOMEM;
     uintptr_t a = ((uintptr_t)c->arena + HUGE_BYTES - 1) & ~(uintptr_t)(HUGE_BYTES - 1);
     char *base = (char *)a;
-#ifdef MADV_HUGEPAGE
-    madvise(base, span, MADV_HUGEPAGE); /* a hint; failure is harmless */
-#endif
+    mem_hint_huge(base, span);
     /* maxn counts the stale cells that may wait for deletion */
     c->tab = (struct cache_ht){(uint32_t)(cap - 1), 0, nslots + PEND, (struct ht_cell *)base};
     ht_clear(&c->tab);

@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 static _Thread_local uint64_t in_use, peak;
 static _Thread_local uint64_t fail_at, count;
@@ -96,3 +97,15 @@ void mem_fail_after(uint64_t n)
 
 void mem_fail_reset(void) { mem_fail_after(0); }
 int mem_fail_triggered(void) { return triggered; }
+
+void mem_hint_huge(void *p, size_t n)
+{
+#ifdef MADV_HUGEPAGE
+    const uintptr_t huge = (uintptr_t)2 << 20;
+    uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1), b = ((uintptr_t)p + n) & ~(huge - 1);
+    if (b > a)
+        madvise((void *)a, b - a, MADV_HUGEPAGE);
+#else
+    (void)p, (void)n;
+#endif
+}

@@ -22,6 +22,11 @@ void  mem_free(void *p, size_t size);          /* size must be what was allocate
 char *mem_strdup(const char *s);               /* freed with mem_free(s, strlen(s)+1) */
 void  mem_free_str(char *s);
 
+/* Ask for transparent huge pages on the 2 MiB-aligned interior of [p, p+n)
+ * (a hint for large tables probed at random, whose lookups would otherwise
+ * miss the TLB; failure is harmless). */
+void  mem_hint_huge(void *p, size_t n);
+
 /* Bytes currently allocated through the funnel, and the peak. */
 uint64_t mem_in_use(void);
 uint64_t mem_peak(void);

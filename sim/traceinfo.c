@@ -22,7 +22,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "sim/mem.h"
 
@@ -76,20 +75,6 @@ static void set_fini(struct traceinfo_set *s)
     s->slot = NULL;
 }
 
-/* Random probes into a large table miss the TLB on 4 KiB pages: ask for
- * transparent huge pages on the table's aligned interior (a hint only). */
-static void hint_huge(void *p, size_t n)
-{
-#ifdef MADV_HUGEPAGE
-    const uintptr_t huge = (uintptr_t)2 << 20;
-    uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1), b = ((uintptr_t)p + n) & ~(huge - 1);
-    if (b > a)
-        madvise((void *)a, b - a, MADV_HUGEPAGE);
-#else
-    (void)p, (void)n;
-#endif
-}
-
 static int set_grow(struct traceinfo_set *s)
 {
     unsigned bits = s->bits + 1;
@@ -97,7 +82,7 @@ static int set_grow(struct traceinfo_set *s)
     uint64_t *ns = mem_calloc(mask + 1, sizeof *ns);
     if (!ns)
         return -ENOMEM;
-    hint_huge(ns, (mask + 1) * sizeof *ns);
+    mem_hint_huge(ns, (mask + 1) * sizeof *ns);
     for (size_t i = 0; i < (size_t)1 << s->bits; i++) {
         uint64_t k = s->slot[i];
         if (!k)

@@ -47,17 +47,6 @@ void tfmt_opts_default(struct tfmt_opts *o)
     o->ifetch = 1;
 }
 
-int tfmt_fail(struct trace_err *err, int code, const char *fmt, ...)
-{
-    if (err) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
-
 const struct tfmt_ops *tfmt_find(const char *name)
 {
     for (size_t i = 0; name && i < NFORMATS; i++)
@@ -141,7 +130,7 @@ static int pump(const struct tfmt_ops *fin, void *rd, const struct tfmt_ops *fou
 {
     struct trace_rec *buf = mem_alloc(CONVERT_BATCH * sizeof *buf);
     if (!buf)
-        return tfmt_fail(err, -ENOMEM, "convert: out of memory");
+        return trace_err_set(err, -ENOMEM, "convert: out of memory");
     int rc = 0;
     for (;;) {
         ssize_t n = fin->read(rd, buf, CONVERT_BATCH, err);
@@ -166,9 +155,9 @@ int tfmt_convert(const struct tfmt_ops *fin, const char *in,
     if (nrecs)
         *nrecs = 0;
     if (!fin->open_read)
-        return tfmt_fail(err, -ENOTSUP, "%s: format %s cannot be read", in, fin->name);
+        return trace_err_set(err, -ENOTSUP, "%s: format %s cannot be read", in, fin->name);
     if (!fout->open_write)
-        return tfmt_fail(err, -ENOTSUP, "%s: format %s cannot be written", out, fout->name);
+        return trace_err_set(err, -ENOTSUP, "%s: format %s cannot be written", out, fout->name);
     struct tfmt_opts def;
     if (!o) {
         tfmt_opts_default(&def);
@@ -208,12 +197,12 @@ int tfmt_lines_open(struct tfmt_lines *l, const char *path, struct trace_err *er
         l->fd = open(path, O_RDONLY);
         l->own_fd = 1;
         if (l->fd < 0)
-            return tfmt_fail(err, -errno, "%s: cannot open: %s", path, strerror(errno));
+            return trace_err_set(err, -errno, "%s: cannot open: %s", path, strerror(errno));
     }
     l->buf = mem_alloc(l->cap + 1);
     if (!l->buf) {
         tfmt_lines_close(l);
-        return tfmt_fail(err, -ENOMEM, "%s: out of memory", path);
+        return trace_err_set(err, -ENOMEM, "%s: out of memory", path);
     }
     return 0;
 }
@@ -230,7 +219,7 @@ static ssize_t refill(struct tfmt_lines *l, struct trace_err *err)
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
-            return tfmt_fail(err, -errno, "%s: line %llu: read error: %s", l->path,
+            return trace_err_set(err, -errno, "%s: line %llu: read error: %s", l->path,
                              (unsigned long long)l->lineno + 1, strerror(errno));
         l->end += (size_t)n;
         if (n == 0)
@@ -256,7 +245,7 @@ int tfmt_lines_next(struct tfmt_lines *l, char **line, size_t *len, struct trace
         if (l->eof)
             return 0;
         if (l->end - l->start >= LINE_MAX_BYTES)
-            return tfmt_fail(err, -EINVAL, "%s: line %llu: expected a line, got more than %u bytes without a newline",
+            return trace_err_set(err, -EINVAL, "%s: line %llu: expected a line, got more than %u bytes without a newline",
                              l->path, (unsigned long long)l->lineno + 1, LINE_MAX_BYTES);
         ssize_t r = refill(l, err);
         if (r < 0)
@@ -283,18 +272,18 @@ int tfmt_out_open(struct tfmt_out *f, const char *path, struct trace_err *err)
     char tmp[4096 + 32];
     int n = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
     if (n < 0 || (size_t)n >= sizeof tmp)
-        return tfmt_fail(err, -ENAMETOOLONG, "%s: path too long", path);
+        return trace_err_set(err, -ENAMETOOLONG, "%s: path too long", path);
     f->path = mem_strdup(path);
     f->tmp = mem_strdup(tmp);
     if (!f->path || !f->tmp) {
         tfmt_out_discard(f);
-        return tfmt_fail(err, -ENOMEM, "%s: out of memory", path);
+        return trace_err_set(err, -ENOMEM, "%s: out of memory", path);
     }
     f->fd = open(f->tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (f->fd < 0) {
         int e = errno;
         tfmt_out_discard(f);
-        return tfmt_fail(err, -e, "%s: cannot create: %s", path, strerror(e));
+        return trace_err_set(err, -e, "%s: cannot create: %s", path, strerror(e));
     }
     return 0;
 }
@@ -307,7 +296,7 @@ int tfmt_out_write(struct tfmt_out *f, const void *buf, size_t n, struct trace_e
         if (w < 0 && errno == EINTR)
             continue;
         if (w < 0)
-            return tfmt_fail(err, -errno, "%s: write error: %s", f->path, strerror(errno));
+            return trace_err_set(err, -errno, "%s: write error: %s", f->path, strerror(errno));
         p += w;
         n -= (size_t)w;
     }
@@ -325,10 +314,10 @@ int tfmt_out_commit(struct tfmt_out *f, struct trace_err *err)
 {
     int rc = 0;
     if (close(f->fd) < 0)
-        rc = tfmt_fail(err, -errno, "%s: close: %s", f->path, strerror(errno));
+        rc = trace_err_set(err, -errno, "%s: close: %s", f->path, strerror(errno));
     f->fd = -1;
     if (rc == 0 && rename(f->tmp, f->path) < 0)
-        rc = tfmt_fail(err, -errno, "%s: rename: %s", f->path, strerror(errno));
+        rc = trace_err_set(err, -errno, "%s: rename: %s", f->path, strerror(errno));
     if (rc < 0)
         unlink(f->tmp);
     out_free(f);

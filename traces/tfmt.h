@@ -89,9 +89,6 @@ int tfmt_convert(const struct tfmt_ops *fin, const char *in,
 
 /* ---- helpers shared by the format implementations ---- */
 
-/* printf into err->msg; returns code (a negative errno) for `return tfmt_fail(...)`. */
-int tfmt_fail(struct trace_err *err, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 
 /* Buffered line reader over a file descriptor (text formats). Lines end at
  * '\n' (a trailing '\r' is kept); the last line may lack it. */

@@ -71,7 +71,7 @@ static int number(struct csvr *c, const char *line, const char **pp, const struc
     if (nd == 0 || bad || *p != ',') {
         const char *end = strchr(start, ',');
         int len = end ? (int)(end - start) : (int)strlen(start);
-        return tfmt_fail(err, -EINVAL, "%s: line %" PRIu64 ", column %d (%s): expected %s 0..%" PRIu64 "%s, got '%.*s'",
+        return trace_err_set(err, -EINVAL, "%s: line %" PRIu64 ", column %d (%s): expected %s 0..%" PRIu64 "%s, got '%.*s'",
                          c->in.path, c->in.lineno, (int)(start - line) + 1, f->name,
                          f->hex_ok ? "a decimal or 0x-hex number" : "an integer", f->max,
                          end ? "" : " followed by ','", len > 40 ? 40 : len, start);
@@ -99,7 +99,7 @@ static int parse(struct csvr *c, char *line, size_t len, struct trace_rec *r, st
         size_t u = 0;
         for (unsigned i = 0; i < TRACE_NOPS; i++)
             u += (size_t)snprintf(names + u, sizeof names - u, "%s%s", i ? "|" : "", trace_op_name(i));
-        return tfmt_fail(err, -EINVAL, "%s: line %" PRIu64 ", column %d (op): expected %s, got '%.40s'",
+        return trace_err_set(err, -EINVAL, "%s: line %" PRIu64 ", column %d (op): expected %s, got '%.40s'",
                          c->in.path, c->in.lineno, (int)(p - line) + 1, names, p);
     }
     memset(r, 0, sizeof *r);
@@ -150,10 +150,10 @@ static int csv_open(const char *path, const struct tfmt_opts *o, void **self,
                     struct trace_header *h, struct trace_err *err)
 {
     if (o->page_size == 0 || (o->page_size & (o->page_size - 1)))
-        return tfmt_fail(err, -EINVAL, "%s: expected a power-of-two page size, got %u", path, o->page_size);
+        return trace_err_set(err, -EINVAL, "%s: expected a power-of-two page size, got %u", path, o->page_size);
     struct csvr *c = mem_calloc(1, sizeof *c);
     if (!c)
-        return tfmt_fail(err, -ENOMEM, "%s: out of memory", path);
+        return trace_err_set(err, -ENOMEM, "%s: out of memory", path);
     while ((1u << c->shift) < o->page_size)
         c->shift++;
     int rc = tfmt_lines_open(&c->in, path, err);
@@ -189,10 +189,10 @@ static int csv_write(void *self, const struct trace_rec *recs, size_t n, struct 
         const struct trace_rec *r = &recs[i];
         const char *op = trace_op_name(r->op);
         if (!op)
-            return tfmt_fail(err, -EINVAL, "%s: record %" PRIu64 ": expected an op below %d, got %u",
+            return trace_err_set(err, -EINVAL, "%s: record %" PRIu64 ": expected an op below %d, got %u",
                              w->out.path, w->nrecs, TRACE_NOPS, r->op);
         if (r->page > UINT64_MAX / w->page_size)
-            return tfmt_fail(err, -ERANGE, "%s: record %" PRIu64 ": page 0x%" PRIx64 " times page size %" PRIu64 " does not fit a 64-bit address",
+            return trace_err_set(err, -ERANGE, "%s: record %" PRIu64 ": page 0x%" PRIx64 " times page size %" PRIu64 " does not fit a 64-bit address",
                              w->out.path, w->nrecs, r->page, w->page_size);
         int len = snprintf(w->buf + w->used, LINE_MAX_OUT, "%" PRIu64 ",%u,%u,0x%" PRIx64 ",%s\n",
                            r->time, (unsigned)r->vm, (unsigned)r->pid, r->page * w->page_size, op);
@@ -235,13 +235,13 @@ static int csv_open_write(const char *path, const struct trace_header *h,
 {
     uint32_t ps = h->page_size ? h->page_size : o->page_size;
     if (ps == 0)
-        return tfmt_fail(err, -EINVAL, "%s: expected a page size, got 0", path);
+        return trace_err_set(err, -EINVAL, "%s: expected a page size, got 0", path);
     struct csvw *w = mem_calloc(1, sizeof *w);
     char *buf = mem_alloc(WBUF + LINE_MAX_OUT);
     if (!w || !buf) {
         mem_free(w, sizeof *w);
         mem_free(buf, WBUF + LINE_MAX_OUT);
-        return tfmt_fail(err, -ENOMEM, "%s: out of memory", path);
+        return trace_err_set(err, -ENOMEM, "%s: out of memory", path);
     }
     w->buf = buf;
     w->page_size = ps;

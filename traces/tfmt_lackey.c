@@ -64,21 +64,21 @@ static int parse_ref(struct lackey *lk, const char *s, uint64_t *addr, uint64_t 
     for (; (d = hexval((unsigned char)*p)) >= 0; p++, nd++)
         a = (a << 4) | (uint64_t)d;
     if (nd == 0 || nd > 16)
-        return tfmt_fail(err, -EINVAL, "%s: line %llu: expected a hex address of 1 to 16 digits, got '%.40s'",
+        return trace_err_set(err, -EINVAL, "%s: line %llu: expected a hex address of 1 to 16 digits, got '%.40s'",
                          lk->in.path, (unsigned long long)lk->in.lineno, s);
     if (*p != ',')
-        return tfmt_fail(err, -EINVAL, "%s: line %llu: expected ',' after the address, got '%.40s'",
+        return trace_err_set(err, -EINVAL, "%s: line %llu: expected ',' after the address, got '%.40s'",
                          lk->in.path, (unsigned long long)lk->in.lineno, p);
     const char *q = ++p;
     for (nd = 0; *p >= '0' && *p <= '9' && nd < 10; p++, nd++)
         z = z * 10 + (uint64_t)(*p - '0');
     if (nd == 0 || nd == 10)
-        return tfmt_fail(err, -EINVAL, "%s: line %llu: expected a decimal size, got '%.40s'",
+        return trace_err_set(err, -EINVAL, "%s: line %llu: expected a decimal size, got '%.40s'",
                          lk->in.path, (unsigned long long)lk->in.lineno, q);
     while (*p == ' ' || *p == '\r' || *p == '\t')
         p++;
     if (*p)
-        return tfmt_fail(err, -EINVAL, "%s: line %llu: expected end of line after the size, got '%.40s'",
+        return trace_err_set(err, -EINVAL, "%s: line %llu: expected end of line after the size, got '%.40s'",
                          lk->in.path, (unsigned long long)lk->in.lineno, p);
     *addr = a;
     *size = z;
@@ -223,10 +223,10 @@ static int lackey_open(const char *path, const struct tfmt_opts *o, void **self,
                        struct trace_header *h, struct trace_err *err)
 {
     if (o->page_size == 0 || (o->page_size & (o->page_size - 1)))
-        return tfmt_fail(err, -EINVAL, "%s: expected a power-of-two page size, got %u", path, o->page_size);
+        return trace_err_set(err, -EINVAL, "%s: expected a power-of-two page size, got %u", path, o->page_size);
     struct lackey *lk = mem_calloc(1, sizeof *lk);
     if (!lk)
-        return tfmt_fail(err, -ENOMEM, "%s: out of memory", path);
+        return trace_err_set(err, -ENOMEM, "%s: out of memory", path);
     lk->o = *o;
     while ((1u << lk->shift) < o->page_size)
         lk->shift++;

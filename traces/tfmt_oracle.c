@@ -191,14 +191,14 @@ static ssize_t fill(struct ord *r, struct trace_err *err)
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
-            return tfmt_fail(err, -errno, "%s: offset %" PRIu64 ": read error: %s", r->path,
+            return trace_err_set(err, -errno, "%s: offset %" PRIu64 ": read error: %s", r->path,
                              r->offset + r->have, strerror(errno));
         r->eof = n == 0;
         r->have += (size_t)n;
     }
     size_t whole = r->have - r->have % OREC;
     if (whole == 0 && r->have)
-        return tfmt_fail(err, -EINVAL, "%s: offset %" PRIu64 ": expected a whole 24-byte record, got %zu bytes at the end",
+        return trace_err_set(err, -EINVAL, "%s: offset %" PRIu64 ": expected a whole 24-byte record, got %zu bytes at the end",
                          r->path, r->offset, r->have);
     return (ssize_t)whole;
 }
@@ -287,7 +287,7 @@ static int prepass(struct ord *r, struct derive *d, struct trace_err *err)
 {
     struct omap m;
     if (omap_init(&m) < 0)
-        return tfmt_fail(err, -ENOMEM, "%s: out of memory", r->path);
+        return trace_err_set(err, -ENOMEM, "%s: out of memory", r->path);
     memset(d, 0, sizeof *d);
     d->ok = 1;
     uint64_t idx = 0;
@@ -297,7 +297,7 @@ static int prepass(struct ord *r, struct derive *d, struct trace_err *err)
         for (; r->pos + OREC <= r->have && rc == 0; r->pos += OREC, idx++)
             rc = derive_step(d, &m, idx, ld64(r->buf + r->pos + 4), (int64_t)ld64(r->buf + r->pos + 16));
         if (rc < 0)
-            rc = tfmt_fail(err, rc, "%s: out of memory", r->path);
+            rc = trace_err_set(err, rc, "%s: out of memory", r->path);
     }
     if (rc == 0 && f < 0)
         rc = (int)f;
@@ -317,7 +317,7 @@ static int prepass(struct ord *r, struct derive *d, struct trace_err *err)
     if (!d->have_none)
         d->none = TRACE_NO_NEXT;
     if (rc == 0 && !r->mapped && lseek(r->fd, 0, SEEK_SET) < 0)
-        rc = tfmt_fail(err, -errno, "%s: keep_next needs a seekable file: %s", r->path, strerror(errno));
+        rc = trace_err_set(err, -errno, "%s: keep_next needs a seekable file: %s", r->path, strerror(errno));
     r->pos = 0;
     if (!r->mapped)
         r->have = 0;
@@ -331,18 +331,18 @@ static int open_fd(struct ord *r, const char *path, struct trace_err *err)
     if (strcmp(path, "-") == 0) {
         r->fd = 0;
         r->buf = mem_alloc(CHUNK_BYTES);
-        return r->buf ? 0 : tfmt_fail(err, -ENOMEM, "%s: out of memory", path);
+        return r->buf ? 0 : trace_err_set(err, -ENOMEM, "%s: out of memory", path);
     }
     r->fd = open(path, O_RDONLY | O_CLOEXEC);
     if (r->fd < 0)
-        return tfmt_fail(err, -errno, "%s: cannot open: %s", path, strerror(errno));
+        return trace_err_set(err, -errno, "%s: cannot open: %s", path, strerror(errno));
     r->own_fd = 1;
     struct stat st;
     if (fstat(r->fd, &st) < 0)
-        return tfmt_fail(err, -errno, "%s: cannot stat: %s", path, strerror(errno));
+        return trace_err_set(err, -errno, "%s: cannot stat: %s", path, strerror(errno));
     if (S_ISREG(st.st_mode) && st.st_size % OREC) {
         uint64_t sz = (uint64_t)st.st_size;
-        return tfmt_fail(err, -EINVAL, "%s: offset %" PRIu64 ": expected a whole 24-byte record, got %" PRIu64 " bytes at the end (file size %" PRIu64 ")",
+        return trace_err_set(err, -EINVAL, "%s: offset %" PRIu64 ": expected a whole 24-byte record, got %" PRIu64 " bytes at the end (file size %" PRIu64 ")",
                          path, sz - sz % OREC, sz % OREC, sz);
     }
     if (S_ISREG(st.st_mode) && st.st_size > 0 && (uint64_t)st.st_size <= SIZE_MAX) {
@@ -357,7 +357,7 @@ static int open_fd(struct ord *r, const char *path, struct trace_err *err)
     }
     r->buf = mem_alloc(CHUNK_BYTES);
     if (!r->buf)
-        return tfmt_fail(err, -ENOMEM, "%s: out of memory", path);
+        return trace_err_set(err, -ENOMEM, "%s: out of memory", path);
     posix_fadvise(r->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     return 0;
 }
@@ -367,7 +367,7 @@ static int oracle_open(const char *path, const struct tfmt_opts *o, void **self,
 {
     struct ord *r = mem_calloc(1, sizeof *r);
     if (!r)
-        return tfmt_fail(err, -ENOMEM, "%s: out of memory", path);
+        return trace_err_set(err, -ENOMEM, "%s: out of memory", path);
     r->fd = -1;
     r->path = path;
     r->pid = o->pid;
@@ -444,7 +444,7 @@ static int oracle_write(void *self, const struct trace_rec *recs, size_t n, stru
             continue;
         uint64_t s = r->time / NS_PER_S;
         if (s > UINT32_MAX)
-            return tfmt_fail(err, -ERANGE, "%s: request %" PRIu64 ": expected a time below 2^32 s, got %" PRIu64 " s",
+            return trace_err_set(err, -ERANGE, "%s: request %" PRIu64 ": expected a time below 2^32 s, got %" PRIu64 " s",
                              w->out.path, w->nrecs, s);
         int rc = w->used == CHUNK_BYTES ? flush(w, err) : 0;
         if (rc < 0)
@@ -465,28 +465,28 @@ static int backpatch(struct owr *w, struct trace_err *err)
 {
     struct omap m;
     if (omap_init(&m) < 0)
-        return tfmt_fail(err, -ENOMEM, "%s: out of memory", w->out.path);
+        return trace_err_set(err, -ENOMEM, "%s: out of memory", w->out.path);
     uint64_t end = w->nrecs;
     int rc = 0;
     while (end > 0 && rc == 0) {
         uint64_t first = end > CHUNK_RECS ? end - CHUNK_RECS : 0;
         size_t bytes = (size_t)(end - first) * OREC;
         if (pread(w->out.fd, w->buf, bytes, (off_t)(first * OREC)) != (ssize_t)bytes) {
-            rc = tfmt_fail(err, -EIO, "%s: re-reading for next values failed", w->out.path);
+            rc = trace_err_set(err, -EIO, "%s: re-reading for next values failed", w->out.path);
             break;
         }
         for (uint64_t i = end; i-- > first && rc == 0;) {
             unsigned char *p = w->buf + (i - first) * OREC;
             struct oslot *e = omap_get(&m, ld64(p + 4));
             if (!e) {
-                rc = tfmt_fail(err, -ENOMEM, "%s: out of memory", w->out.path);
+                rc = trace_err_set(err, -ENOMEM, "%s: out of memory", w->out.path);
                 break;
             }
             st64(p + 16, (uint64_t)(e->idx1 ? (int64_t)(e->idx1 - 1) + w->base : w->none));
             e->idx1 = i + 1;
         }
         if (rc == 0 && pwrite(w->out.fd, w->buf, bytes, (off_t)(first * OREC)) != (ssize_t)bytes)
-            rc = tfmt_fail(err, -EIO, "%s: write error while patching next values", w->out.path);
+            rc = trace_err_set(err, -EIO, "%s: write error while patching next values", w->out.path);
         end = first;
     }
     omap_free(&m);
@@ -525,7 +525,7 @@ static int oracle_open_write(const char *path, const struct trace_header *h,
     if (!w || !buf) {
         mem_free(w, sizeof *w);
         mem_free(buf, CHUNK_BYTES);
-        return tfmt_fail(err, -ENOMEM, "%s: out of memory", path);
+        return trace_err_set(err, -ENOMEM, "%s: out of memory", path);
     }
     w->buf = buf;
     w->carried = (h->flags & TRACE_F_NEXT) != 0;

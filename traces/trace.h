@@ -101,6 +101,11 @@ struct trace_err {
     char msg[512];
 };
 
+/* printf into err->msg (err may be NULL); returns code, so a failing
+ * function can `return trace_err_set(err, -EINVAL, "...", ...)`. */
+int trace_err_set(struct trace_err *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Value of metadata key, or NULL. */
 const char *trace_header_meta(const struct trace_header *h, const char *key);
 

@@ -221,9 +221,6 @@ static inline int64_t trc_next_decode(uint64_t code, uint64_t idx)
 
 /* ---- shared out-of-line helpers (traces/trace_common.c) ---- */
 
-/* printf into err->msg (err may be NULL); returns code. */
-int trace_err_set(struct trace_err *err, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 /* Quote up to n bytes of s for a message ("VMMTRACE", "\x00\x01..."). */
 void trace_err_quote(char *out, size_t size, const uint8_t *s, size_t n);
 

@@ -20,7 +20,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <xxhash.h>
@@ -321,20 +320,6 @@ static int check_block_end(struct trace_reader *r, struct trace_err *err)
     return 0;
 }
 
-/* Random dictionary lookups miss the TLB with 4 KiB pages; ask for huge
- * pages on the aligned interior of a large dictionary (only a hint). */
-static void hint_huge(void *p, size_t n)
-{
-#ifdef MADV_HUGEPAGE
-    const uintptr_t huge = (uintptr_t)2 << 20;
-    uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1), b = ((uintptr_t)p + n) & ~(huge - 1);
-    if (b > a)
-        madvise((void *)a, b - a, MADV_HUGEPAGE);
-#else
-    (void)p, (void)n;
-#endif
-}
-
 #define OOM_WHY "out of memory growing the dictionary"
 
 /* Double the dictionary's capacity (the writer appends the same pages). */
@@ -346,7 +331,7 @@ static int dict_grow(struct trace_reader *r)
         return -ENOMEM;
     r->dict = d;
     r->dictcap = ncap;
-    hint_huge(d, (size_t)ncap * 8);
+    mem_hint_huge(d, (size_t)ncap * 8);
     return 0;
 }
 
