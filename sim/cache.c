@@ -45,6 +45,7 @@
 #define HUGE_BYTES ((size_t)2 << 20)
 #define PF_FAR 40  /* prefetch the table cell this many requests ahead */
 #define PF_NEAR 16 /* and the key of the slot found there this many ahead */
+#define PF_SCAN 4  /* cells from home pf_key looks at (one cache line) */
 #define PEND 8     /* deferred deletions of stale cells */
 
 struct ht_cell {
@@ -357,13 +358,18 @@ static inline int request(struct cache_sim *c, uint64_t id, uint32_t h)
     return 0;
 }
 
-/* Prefetch the key of the slot now in the home cell of hash h if its h
- * matches (a hint only: the cell may change before the request is served). */
+/* Prefetch the key of the slot in the first of the PF_SCAN cells from the
+ * home of hash h whose h matches (a hint only: the cell may change before
+ * the request is served). Looking past the home cell covers displaced ids. */
 static inline void pf_key(const struct cache_sim *c, uint32_t h)
 {
-    const struct ht_cell *cell = &c->ht->cell[h & c->ht->mask];
-    if (cell->h == h && cell->slot != CACHE_NONE)
-        __builtin_prefetch(&c->slot_id[cell->slot]);
+    const struct ht_cell *cell = c->ht->cell;
+    uint32_t mask = c->ht->mask, pos = h & mask;
+    for (int k = 0; k < PF_SCAN && cell[pos].slot != CACHE_NONE; k++, pos = (pos + 1) & mask)
+        if (cell[pos].h == h) {
+            __builtin_prefetch(&c->slot_id[cell[pos].slot]);
+            break;
+        }
 }
 
 /* Serve n ids in order. The hash of the id PF_FAR ahead is computed into a

@@ -55,6 +55,10 @@ struct tfmt_ops {
      * "FILE: line L (or offset N): expected X, got Y". */
     ssize_t (*read)(void *self, struct trace_rec *buf, size_t n, struct trace_err *err);
     void    (*close_read)(void *self);
+    /* Optional fast path for cache simulation, offered only by formats whose
+     * every record is a read request (oracleGeneral): the page numbers of the
+     * next n records, without building trace_recs. Same returns as read. */
+    ssize_t (*read_pages)(void *self, uint64_t *pages, size_t n, struct trace_err *err);
     /* Writing: results appear at path atomically when close_write succeeds. */
     int     (*open_write)(const char *path, const struct trace_header *h,
                           const struct tfmt_opts *o, void **self, struct trace_err *err);

@@ -234,6 +234,24 @@ static ssize_t oracle_read(void *self, struct trace_rec *out, size_t n, struct t
     return (ssize_t)k;
 }
 
+static ssize_t oracle_read_pages(void *self, uint64_t *pages, size_t n, struct trace_err *err)
+{
+    struct ord *r = self;
+    if (r->have - r->pos < OREC) {
+        ssize_t f = fill(r, err);
+        if (f <= 0)
+            return f;
+    }
+    size_t k = (r->have - r->pos) / OREC;
+    if (k > n)
+        k = n;
+    const unsigned char *p = r->buf + r->pos + 4;
+    for (size_t i = 0; i < k; i++, p += OREC)
+        pages[i] = ld64(p);
+    r->pos += k * OREC;
+    return (ssize_t)k;
+}
+
 static void oracle_close(void *self)
 {
     struct ord *r = self;
@@ -551,6 +569,7 @@ const struct tfmt_ops tfmt_oracle_ops = {
     .open_read = oracle_open,
     .read = oracle_read,
     .close_read = oracle_close,
+    .read_pages = oracle_read_pages,
     .open_write = oracle_open_write,
     .write = oracle_write,
     .close_write = oracle_close_write,

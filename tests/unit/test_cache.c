@@ -26,6 +26,7 @@
 #include "sim/hash.h"
 #include "sim/mem.h"
 #include "tests/testutil.h"
+#include "traces/tfmt.h"
 #include "tests/unit/policy_ref.h"
 
 /* ---- hash table ---- */
@@ -567,6 +568,66 @@ END_TEST
 
 /* --stack prints the same counts as separate caches; other policies refuse
  * it. */
+/* Misses of a cache fed the sample's trace_recs through the generic read(). */
+static uint64_t generic_misses(const char *path, const char *policy, uint32_t size)
+{
+    const struct tfmt_ops *f = tfmt_find("oracleGeneral");
+    struct tfmt_opts o;
+    tfmt_opts_default(&o);
+    void *self;
+    struct trace_header h;
+    struct trace_err err;
+    ck_assert_int_eq(f->open_read(path, &o, &self, &h, &err), 0);
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(rng, 1);
+    struct policy_args args = {.rng = rng};
+    struct cache_sim *c = cache_create(policy_find(policy), &args, size);
+    ck_assert_ptr_nonnull(c);
+    struct trace_rec buf[300];
+    ssize_t k;
+    while ((k = f->read(self, buf, 300, &err)) > 0)
+        cache_feed(c, buf, (size_t)k);
+    ck_assert_int_eq(k, 0);
+    uint64_t m = cache_stats(c)->misses;
+    cache_destroy(c);
+    gsl_rng_free(rng);
+    f->close_read(self);
+    return m;
+}
+
+/* The command on an oracleGeneral trace takes the read_pages fast path; its
+ * counts equal the generic path's for every size. */
+START_TEST(cli_oracle_fast_path)
+{
+    const char *trace = "traces/samples/zipf.oracleGeneral.bin";
+    char dir[] = TMPDIR_TEMPLATE, out[300], buf[4096];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(out, sizeof out, "%s/r.csv", dir);
+    static const char *const pols[] = {"lru", "fifo", "clock", "random"};
+    static const uint32_t sizes[3] = {10, 50, 200};
+    for (int p = 0; p < 4; p++) {
+        const char *args[] = {"--policy", pols[p], "--size", "10,50,200", "--format", "csv",
+                              "-o", out, trace, NULL};
+        struct cli_out o = run_cli(dir, args);
+        ck_assert_msg(o.rc == 0, "%s", o.err);
+        slurp(out, buf, sizeof buf);
+        char *line = strtok(buf, "\n"); /* header */
+        for (int i = 0; i < 3; i++) {
+            line = strtok(NULL, "\n");
+            ck_assert_ptr_nonnull(line);
+            char want[128];
+            snprintf(want, sizeof want, "%s,%u,3000,", pols[p], (unsigned)sizes[i]);
+            ck_assert_msg(strncmp(line, want, strlen(want)) == 0, "%s", line);
+            unsigned long long hits, misses;
+            ck_assert_int_eq(sscanf(line + strlen(want), "%llu,%llu", &hits, &misses), 2);
+            ck_assert_uint_eq(misses, generic_misses(trace, pols[p], sizes[i]));
+            ck_assert_uint_eq(hits + misses, 3000);
+        }
+    }
+    cleanup(dir);
+}
+END_TEST
+
 START_TEST(cli_stack_matches)
 {
     char dir[] = TMPDIR_TEMPLATE, trace[300], out1[300], out2[300], b1[4096], b2[4096];
@@ -633,6 +694,7 @@ Suite *suite_cache(void)
     tcase_add_test(cli, cli_csv_output);
     tcase_add_test(cli, cli_json_output);
     tcase_add_test(cli, cli_stack_matches);
+    tcase_add_test(cli, cli_oracle_fast_path);
     suite_add_tcase(s, cli);
     return s;
 }

@@ -443,6 +443,34 @@ START_TEST(test_oracle_sample)
 }
 END_TEST
 
+/* read_pages (the cache mode's fast path) yields exactly the pages read()
+ * does, across odd batch sizes; only oracleGeneral offers it. */
+START_TEST(test_oracle_read_pages)
+{
+    struct tfmt_opts o = opts(1, 0);
+    struct recs r;
+    ck_assert_msg(slurp("oracle", SAMPLES "zipf.oracleGeneral.bin", &o, &r) == 0, "%s", r.err.msg);
+    const struct tfmt_ops *f = tfmt_find("oracleGeneral");
+    ck_assert_ptr_nonnull(f->read_pages);
+    ck_assert_ptr_null(tfmt_find("csv")->read_pages);
+    ck_assert_ptr_null(tfmt_find("vmmsim")->read_pages);
+    void *self;
+    struct trace_header h;
+    struct trace_err err;
+    ck_assert_int_eq(f->open_read(SAMPLES "zipf.oracleGeneral.bin", &o, &self, &h, &err), 0);
+    uint64_t pages[97];
+    size_t n = 0;
+    ssize_t k;
+    while ((k = f->read_pages(self, pages, 1 + n % 97, &err)) > 0)
+        for (ssize_t i = 0; i < k; i++, n++)
+            ck_assert_uint_eq(pages[i], r.r[n].page);
+    ck_assert_int_eq(k, 0);
+    ck_assert_uint_eq(n, 3000);
+    f->close_read(self);
+    recs_free(&r);
+}
+END_TEST
+
 /* Build n requests over k objects with next values per the convention
  * (base, none); mode 1 breaks one value so they are not derivable. */
 static void make_oracle(const char *path, size_t n, size_t k, int64_t base, int64_t none, int mode)
@@ -805,6 +833,7 @@ Suite *suite_tfmt(void)
     tcase_add_test(tc, test_lackey_errors);
     tcase_add_test(tc, test_lackey_stdin);
     tcase_add_test(tc, test_oracle_sample);
+    tcase_add_test(tc, test_oracle_read_pages);
     tcase_add_test(tc, test_oracle_roundtrip);
     tcase_add_test(tc, test_oracle_errors);
     tcase_add_test(tc, test_oracle_write);
