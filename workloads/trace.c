@@ -25,7 +25,7 @@
  * derived footprint; a process never makes more references than
  * refs x passes of its stream, so fill() always finds one while the
  * framework's budget lasts; fill() allocates nothing (a non-native format
- * is reopened when it loops; see src_rewind).
+ * is reopened when it loops; see trace_src_rewind).
  */
 #include <errno.h>
 #include <limits.h>
@@ -36,142 +36,14 @@
 #include "sim/panic.h"
 #include "traces/tfmt.h"
 #include "traces/trace.h"
+#include "workloads/densemap.h"
+#include "workloads/trace_src.h"
 #include "workloads/workload.h"
 
 #define BATCH 256                 /* records decoded per read */
 #define MAX_STREAMS 65536u        /* distinct (vm, pid) pairs in one trace */
 #define MAX_VPAGES ((1u << 28) - 1)
 #define FOREVER UINT64_MAX
-
-/* ---- u64 -> u32 open-addressing map (values stored + 1; 0 = empty) ---- */
-
-struct pmap {
-    uint64_t *keys;
-    uint32_t *vals;
-    uint32_t cap, n;              /* cap a power of two, n <= cap / 2 */
-};
-
-static uint64_t mix(uint64_t x)
-{
-    x = (x ^ (x >> 33)) * 0xff51afd7ed558ccdull;
-    x = (x ^ (x >> 33)) * 0xc4ceb9fe1a85ec53ull;
-    return x ^ (x >> 33);
-}
-
-static void pmap_free(struct pmap *m)
-{
-    mem_free(m->keys, (size_t)m->cap * sizeof *m->keys);
-    mem_free(m->vals, (size_t)m->cap * sizeof *m->vals);
-    *m = (struct pmap){0};
-}
-
-/* Slot of key k: its own or the empty one where it would go. */
-static uint32_t pmap_slot(const struct pmap *m, uint64_t k)
-{
-    uint32_t i = (uint32_t)mix(k) & (m->cap - 1);
-    while (m->vals[i] && m->keys[i] != k)
-        i = (i + 1) & (m->cap - 1);
-    return i;
-}
-
-/* Value of k, or UINT32_MAX if absent. */
-static uint32_t pmap_get(const struct pmap *m, uint64_t k)
-{
-    if (!m->cap)
-        return UINT32_MAX;
-    uint32_t i = pmap_slot(m, k);
-    return m->vals[i] ? m->vals[i] - 1 : UINT32_MAX;
-}
-
-static int pmap_grow(struct pmap *m)
-{
-    struct pmap g = {mem_calloc(m->cap ? 2 * (size_t)m->cap : 64, sizeof(uint64_t)),
-                     mem_calloc(m->cap ? 2 * (size_t)m->cap : 64, sizeof(uint32_t)), m->cap ? 2 * m->cap : 64,
-                     m->n};
-    if (!g.keys || !g.vals) {
-        mem_free(g.keys, g.keys ? (size_t)g.cap * sizeof *g.keys : 0);
-        mem_free(g.vals, g.vals ? (size_t)g.cap * sizeof *g.vals : 0);
-        return -ENOMEM;
-    }
-    for (uint32_t i = 0; i < m->cap; i++)
-        if (m->vals[i]) {
-            uint32_t j = pmap_slot(&g, m->keys[i]);
-            g.keys[j] = m->keys[i];
-            g.vals[j] = m->vals[i];
-        }
-    if (m->cap)
-        pmap_free(m);
-    *m = g;
-    return 0;
-}
-
-/* Value of k, inserting k -> n (the count before) if absent; UINT32_MAX on
- * allocation failure. */
-static uint32_t pmap_add(struct pmap *m, uint64_t k)
-{
-    uint32_t v = pmap_get(m, k);
-    if (v != UINT32_MAX)
-        return v;
-    if ((m->n + 1) * 2 > m->cap && pmap_grow(m) < 0)
-        return UINT32_MAX;
-    uint32_t i = pmap_slot(m, k);
-    m->keys[i] = k;
-    m->vals[i] = ++m->n;
-    return m->n - 1;
-}
-
-static size_t pmap_bytes(const struct pmap *m)
-{
-    return (size_t)m->cap * (sizeof *m->keys + sizeof *m->vals);
-}
-
-/* ---- a trace source: native reader (rewindable) or a tfmt plug-in ---- */
-
-struct src {
-    struct trace_reader *nat;
-    const struct tfmt_ops *fmt;   /* non-native formats */
-    void *fself;
-    struct trace_header h;
-};
-
-static int src_open(struct src *s, const char *path, const struct tfmt_ops *fmt, const struct tfmt_opts *o,
-                    struct trace_err *e)
-{
-    *s = (struct src){.fmt = fmt};
-    if (!fmt) {
-        int rc = trace_reader_open(path, &s->nat, e);
-        if (rc == 0)
-            s->h = *trace_reader_header(s->nat);
-        return rc;
-    }
-    return fmt->open_read(path, o, &s->fself, &s->h, e);
-}
-
-static ssize_t src_read(struct src *s, struct trace_rec *buf, size_t n, struct trace_err *e)
-{
-    return s->nat ? trace_read(s->nat, buf, n, e) : s->fmt->read(s->fself, buf, n, e);
-}
-
-static void src_close(struct src *s)
-{
-    if (s->nat)
-        trace_reader_close(s->nat);
-    else if (s->fself)
-        s->fmt->close_read(s->fself);
-    s->nat = NULL;
-    s->fself = NULL;
-}
-
-/* Back to the first record. The native reader rewinds in place; other
- * formats are reopened (allocates; tfmt_ops has no rewind). */
-static int src_rewind(struct src *s, const char *path, const struct tfmt_opts *o, struct trace_err *e)
-{
-    if (s->nat)
-        return trace_reader_rewind(s->nat, e);
-    const struct tfmt_ops *fmt = s->fmt;
-    src_close(s);
-    return src_open(s, path, fmt, o, e);
-}
 
 /* ---- the shared scan ---- */
 
@@ -180,7 +52,7 @@ struct stream {
     uint64_t refs;                /* READ + WRITE records in one pass */
     uint64_t minpage, maxpage;    /* of its references */
     int selected;
-    struct pmap pages;            /* dense mode: page -> vpn - offset */
+    struct densemap pages;            /* dense mode: page -> vpn - offset */
 };
 
 struct tshared {
@@ -191,7 +63,7 @@ struct tshared {
     uint64_t offset, base, passes, idle_min;
     double scale;
     uint64_t t0;                  /* time of the trace's first record */
-    struct pmap ids;              /* stream key -> index */
+    struct densemap ids;              /* stream key -> index */
     struct stream *streams;
     uint32_t nstreams, cap;
     uint32_t *sel;                /* process i replays streams[sel[i]] */
@@ -206,21 +78,21 @@ static void shared_free(void *p)
     struct tshared *sh = p;
     for (uint32_t i = 0; i < sh->nstreams; i++)
         if (sh->streams[i].pages.cap)
-            pmap_free(&sh->streams[i].pages);
+            densemap_free(&sh->streams[i].pages);
     mem_free(sh->streams, (size_t)sh->cap * sizeof *sh->streams);
     mem_free(sh->sel, (size_t)sh->nsel * sizeof *sh->sel);
     if (sh->ids.cap)
-        pmap_free(&sh->ids);
+        densemap_free(&sh->ids);
     mem_free(sh, sizeof *sh);
 }
 
 static size_t shared_bytes(const void *p)
 {
     const struct tshared *sh = p;
-    size_t b = sizeof *sh + pmap_bytes(&sh->ids) + (size_t)sh->cap * sizeof *sh->streams +
+    size_t b = sizeof *sh + densemap_bytes(&sh->ids) + (size_t)sh->cap * sizeof *sh->streams +
                (size_t)sh->nsel * sizeof *sh->sel;
     for (uint32_t i = 0; i < sh->nstreams; i++)
-        b += pmap_bytes(&sh->streams[i].pages);
+        b += densemap_bytes(&sh->streams[i].pages);
     return b;
 }
 
@@ -252,7 +124,7 @@ static int pid_listed(const struct tshared *sh, uint32_t pid)
 static int64_t stream_of(struct tshared *sh, const struct trace_rec *r)
 {
     uint64_t key = (uint64_t)r->vm << 32 | r->pid;
-    uint32_t id = pmap_get(&sh->ids, key);
+    uint32_t id = densemap_get(&sh->ids, key);
     if (id != UINT32_MAX)
         return id;
     if (sh->nstreams == MAX_STREAMS)
@@ -265,7 +137,7 @@ static int64_t stream_of(struct tshared *sh, const struct trace_rec *r)
         sh->streams = p;
         sh->cap = cap;
     }
-    if (pmap_add(&sh->ids, key) == UINT32_MAX)
+    if (densemap_add(&sh->ids, key) == UINT32_MAX)
         return -1;
     struct stream *st = &sh->streams[sh->nstreams];
     *st = (struct stream){.key = key, .minpage = UINT64_MAX};
@@ -287,7 +159,7 @@ static int scan_rec(struct tshared *sh, const struct trace_rec *r)
         st->minpage = r->page;
     if (r->page > st->maxpage)
         st->maxpage = r->page;
-    if (sh->dense && pmap_add(&st->pages, r->page) == UINT32_MAX)
+    if (sh->dense && densemap_add(&st->pages, r->page) == UINT32_MAX)
         return -ENOMEM;
     if (sh->dense && st->pages.n > MAX_VPAGES)
         return -ERANGE;
@@ -299,14 +171,14 @@ static int scan(struct tshared *sh, struct cfg_node *file, uint32_t page_size, s
 {
     struct trace_rec *buf = mem_alloc(BATCH * sizeof *buf);
     struct trace_err te = {{0}};
-    struct src s;
+    struct trace_src s;
     uint64_t nrec = 0, prev = 0, step = 0;
     int rc = -ENOMEM, varied = 0, monotone = 1;
     ssize_t k;
 
     if (!buf)
         goto out;
-    if ((rc = src_open(&s, sh->path, sh->fmt, &sh->opts, &te)) < 0) {
+    if ((rc = trace_src_open(&s, sh->path, sh->fmt, &sh->opts, &te)) < 0) {
         rc = cfg_error(err, file, "%s", te.msg);
         goto out;
     }
@@ -315,7 +187,7 @@ static int scan(struct tshared *sh, struct cfg_node *file, uint32_t page_size, s
                        page_size, s.h.page_size);
         goto close;
     }
-    while ((k = src_read(&s, buf, BATCH, &te)) > 0) {
+    while ((k = trace_src_read(&s, buf, BATCH, &te)) > 0) {
         for (ssize_t i = 0; i < k; i++, nrec++) {
             const struct trace_rec *r = &buf[i];
             if (nrec == 0)
@@ -338,7 +210,7 @@ static int scan(struct tshared *sh, struct cfg_node *file, uint32_t page_size, s
     rc = k < 0 ? cfg_error(err, file, "%s", te.msg) : 0;
     sh->timed = monotone && varied && sh->scale > 0;
 close:
-    src_close(&s);
+    trace_src_close(&s);
 out:
     mem_free(buf, buf ? BATCH * sizeof *buf : 0);
     return rc;
@@ -567,7 +439,7 @@ struct tgen {
     const struct tshared *sh;
     const struct stream *st;
     uint64_t base, think;
-    struct src src;
+    struct trace_src src;
     uint32_t pos, len;
     int accounted;                /* rec[pos]'s time already added to sleep */
     uint64_t pass;                /* passes started */
@@ -590,7 +462,7 @@ static int tw_create(struct cfg_node *params, const struct wl_env *env, void **s
     g->think = env->common->think_ns;
     g->pass = 1;
     g->last_t = sh->t0;
-    if (src_open(&g->src, sh->path, sh->fmt, &sh->opts, &te) < 0) {
+    if (trace_src_open(&g->src, sh->path, sh->fmt, &sh->opts, &te) < 0) {
         mem_free(g, sizeof *g);
         return cfg_error(err, cfg_get(params, "file"), "%s", te.msg);
     }
@@ -601,7 +473,7 @@ static int tw_create(struct cfg_node *params, const struct wl_env *env, void **s
 static void tw_destroy(void *self)
 {
     struct tgen *g = self;
-    src_close(&g->src);
+    trace_src_close(&g->src);
     mem_free(g, sizeof *g);
 }
 
@@ -610,7 +482,7 @@ static int refill(struct tgen *g)
 {
     struct trace_err te;
     for (;;) {
-        ssize_t k = src_read(&g->src, g->rec, BATCH, &te);
+        ssize_t k = trace_src_read(&g->src, g->rec, BATCH, &te);
         if (k < 0)
             panic("trace_fill: %s (the trace changed after it was scanned?)", te.msg);
         if (k > 0) {
@@ -620,7 +492,7 @@ static int refill(struct tgen *g)
         }
         if (g->sh->passes != FOREVER && g->pass >= g->sh->passes)
             return 0;
-        if (src_rewind(&g->src, g->sh->path, &g->sh->opts, &te) < 0)
+        if (trace_src_rewind(&g->src, g->sh->path, &g->sh->opts, &te) < 0)
             panic("trace_fill: %s", te.msg);
         g->pass++;
         g->last_t = g->sh->t0;
@@ -645,7 +517,7 @@ static void account(struct tgen *g, const struct trace_rec *r)
 static uint32_t vpn_of(const struct tgen *g, uint64_t page)
 {
     if (g->sh->dense)
-        return (uint32_t)(g->sh->offset + pmap_get(&g->st->pages, page));
+        return (uint32_t)(g->sh->offset + densemap_get(&g->st->pages, page));
     return (uint32_t)(page - g->base + g->sh->offset);
 }
 
