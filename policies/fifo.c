@@ -88,6 +88,17 @@ static uint32_t fifo_victim(void *self, const struct frame_bits *bits)
     return f;
 }
 
+/* The k-th frame after the head (the head itself for k = 0): the order in
+ * which victim() would take them. */
+static uint32_t fifo_peek(const void *self, uint32_t k)
+{
+    const struct fifo *q = self;
+    uint32_t f = dlist_head(q->node, q->nframes);
+    for (; k && f != q->nframes; k--)
+        f = q->node[f].next;
+    return f == q->nframes ? POLICY_NONE : f;
+}
+
 static uint32_t fifo_count(const void *self)
 {
     return ((const struct fifo *)self)->n;
@@ -108,5 +119,6 @@ const struct repl_policy policy_fifo = {
     .remove = fifo_remove,
     .count = fifo_count,
     .footprint = fifo_footprint,
+    .peek = fifo_peek,
     .flags = 0,
 };

@@ -91,6 +91,26 @@ static uint32_t lru_victim(void *self, const struct frame_bits *bits)
     return f;
 }
 
+/* The k-th frame after the head (the head itself for k = 0): the order in
+ * which victim() would take them. */
+static uint32_t lru_peek(const void *self, uint32_t k)
+{
+    const struct lru *l = self;
+    uint32_t f = dlist_head(l->node, l->nframes);
+    for (; k && f != l->nframes; k--)
+        f = l->node[f].next;
+    return f == l->nframes ? POLICY_NONE : f;
+}
+
+/* touch(f) reads node[f] before it can write the neighbours' nodes; a
+ * prefetch well ahead of the hit hides that first dependent load. */
+static void lru_prefetch(const void *self, uint32_t f)
+{
+    const struct lru *l = self;
+    if (f < l->nframes)
+        __builtin_prefetch(&l->node[f], 1);
+}
+
 static uint32_t lru_count(const void *self)
 {
     return ((const struct lru *)self)->n;
@@ -109,7 +129,9 @@ static size_t lru_footprint(const void *self)
     .victim = lru_victim,       \
     .remove = lru_remove,       \
     .count = lru_count,         \
-    .footprint = lru_footprint
+    .footprint = lru_footprint, \
+    .peek = lru_peek,           \
+    .prefetch = lru_prefetch
 
 const struct repl_policy policy_lru = {
     .name = "lru",

@@ -21,6 +21,15 @@
  *   remove(f)  f is tracked; stop tracking it (freed, ballooned, shared away).
  *   count()    number of tracked frames.
  *   footprint()bytes of state held, for the memory budget report.
+ * Optional speed hints (NULL when a policy has none; callers must not need
+ * them for correctness):
+ *   peek(k)    the frame the (k+1)-th of k+1 victim() calls made now would
+ *              return (k = 0: the next victim), POLICY_NONE if fewer than
+ *              k+1 frames are tracked; O(k). Only for policies whose choice
+ *              does not depend on accessed bits (fifo, lru). Changes nothing.
+ *   prefetch(f)issue a CPU prefetch for the per-frame state touch(f) will
+ *              read first; f may be any value (out-of-range ones are
+ *              ignored). Changes nothing.
  * All state is inside self (no globals); create returns NULL on allocation
  * failure and allocates through sim/mem.h so bytes are accounted.
  */
@@ -62,6 +71,8 @@ struct repl_policy {
     void  (*remove)(void *self, uint32_t frame);
     uint32_t (*count)(const void *self);
     size_t (*footprint)(const void *self);
+    uint32_t (*peek)(const void *self, uint32_t k);     /* optional */
+    void (*prefetch)(const void *self, uint32_t frame); /* optional */
     unsigned flags;
 };
 

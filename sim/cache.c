@@ -20,10 +20,16 @@
  * ahead is computed into a small ring and its table cell prefetched; the
  * key of the slot in the home cell of the request PF_NEAR ahead is
  * prefetched too, so the two dependent cache misses of a lookup overlap
- * with other requests. On a miss with eviction the new cell is written at
+ * with other requests; a policy with a prefetch hint (lru) is asked then
+ * to prefetch that slot's own state, for the touch() of a hit. A policy
+ * with a peek hint (lru, fifo) names the victim of the miss PEEK_AHEAD
+ * after the next one, and its key and policy state are prefetched at once
+ * (the LRU end is a random slot; one miss ahead proved too short to hide
+ * the load of its key). On a miss with eviction the new cell is written at
  * once and the victim's old cell is left in place (a stale cell: its slot's
  * key no longer matches its h, so lookups pass over it); its deletion is
- * queued (up to PEND deep) with its cell prefetched, so the random access
+ * queued (up to PEND deep) with its cell and the next line of cells (the
+ * backward shift often reads on) prefetched, so the random access
  * it costs overlaps later requests. The queue is drained before every feed
  * call returns, so the invariant holds between calls. A stale cell {s, h}
  * is found again by its pair; if a live cell has the same pair they are
@@ -46,7 +52,8 @@
 #define PF_FAR 40  /* prefetch the table cell this many requests ahead */
 #define PF_NEAR 16 /* and the key of the slot found there this many ahead */
 #define PF_SCAN 4  /* cells from home pf_key looks at (one cache line) */
-#define PEND 8     /* deferred deletions of stale cells */
+#define PEEK_AHEAD 1 /* prefetch the victim of the miss after the next one */
+#define PEND 8     /* deferred deletions of stale cells, a power of two */
 
 struct ht_cell {
     uint32_t slot; /* CACHE_NONE: empty */
@@ -68,10 +75,12 @@ struct cache_sim {
     uint8_t *rbit;
     uint32_t nslots, used;
     int every; /* policy wants touch() on every hit */
-    uint32_t npend;
-    struct ht_cell pend[PEND]; /* stale cells to delete, oldest first */
+    uint32_t npend, phead;     /* queued stale cells; index of the oldest */
+    struct ht_cell pend[PEND]; /* a ring: pend[(phead + k) % PEND], oldest first */
     const struct repl_policy *ops;
     void *pol;
+    uint32_t (*peek)(const void *pol, uint32_t k);   /* ops->peek, or NULL */
+    void (*pf)(const void *pol, uint32_t slot);      /* ops->prefetch, or NULL */
     struct frame_bits bits;
     struct cache_stats st;
 };
@@ -273,6 +282,8 @@ struct cache_sim *cache_create(const struct repl_policy *ops, const struct polic
     c->ops = ops;
     c->nslots = nslots;
     c->every = (ops->flags & POLICY_WANTS_EVERY_ACCESS) != 0;
+    c->peek = ops->peek;
+    c->pf = ops->prefetch;
     if (alloc_arena(c, nslots) != 0)
         goto fail;
     c->pol = ops->create(args, nslots);
@@ -290,13 +301,13 @@ fail:
 static void pend_pop(struct cache_sim *c)
 {
     struct cache_ht *t = c->ht;
-    struct ht_cell p = c->pend[0];
+    struct ht_cell p = c->pend[c->phead];
     uint32_t at = p.h & t->mask;
     while (t->cell[at].slot != p.slot || t->cell[at].h != p.h)
         at = (at + 1) & t->mask;
     ht_delete_at(t, at);
     c->npend--;
-    memmove(c->pend, c->pend + 1, c->npend * sizeof(c->pend[0]));
+    c->phead = (c->phead + 1) % PEND;
 }
 
 static void pend_flush(struct cache_sim *c)
@@ -326,15 +337,24 @@ static __attribute__((noinline)) void miss(struct cache_sim *c, uint64_t id, uin
                   (unsigned)s, (unsigned)c->used);
         uint32_t hold = hash32(c->slot_id[s]);
         __builtin_prefetch(&t->cell[hold & t->mask]);
+        __builtin_prefetch(&t->cell[(hold + PF_SCAN) & t->mask]); /* the run may go on */
         t->cell[pos] = (struct ht_cell){s, h};
         t->n++;
         if (c->npend == PEND)
             pend_pop(c);
-        c->pend[c->npend++] = (struct ht_cell){s, hold};
+        c->pend[(c->phead + c->npend++) % PEND] = (struct ht_cell){s, hold};
     }
     c->slot_id[s] = id;
     c->rbit[s] = 0;
     c->ops->insert(c->pol, s);
+    if (c->peek) {
+        uint32_t next = c->peek(c->pol, PEEK_AHEAD);
+        if (next < c->nslots) {
+            __builtin_prefetch(&c->slot_id[next]);
+            if (c->pf)
+                c->pf(c->pol, next);
+        }
+    }
 }
 
 static inline int request(struct cache_sim *c, uint64_t id, uint32_t h)
@@ -368,6 +388,8 @@ static inline void pf_key(const struct cache_sim *c, uint32_t h)
     for (int k = 0; k < PF_SCAN && cell[pos].slot != CACHE_NONE; k++, pos = (pos + 1) & mask)
         if (cell[pos].h == h) {
             __builtin_prefetch(&c->slot_id[cell[pos].slot]);
+            if (c->pf)
+                c->pf(c->pol, cell[pos].slot);
             break;
         }
 }

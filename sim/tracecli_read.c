@@ -7,9 +7,13 @@
  * positioned message), a tfmt reader when --from names another format or
  * tfmt_guess recognises one. Invariant: exactly one of src.r and src.self
  * is set while a source is open.
- * `info` runs in two threads when it can (sim/tracecli_pipe.c): one decodes
- * and counts (traceinfo_count), the other inserts pages into the footprint
- * sets (traceinfo_insert); the report is the same either way.
+ * `info` runs in two threads when it can (sim/tracecli_pipe.c): on a
+ * native trace one decodes with dictionary indices (trace_read_ex), the
+ * other counts and marks footprint bitmaps (traceinfo_add_ix); on other
+ * formats one decodes and counts (traceinfo_count), the other inserts pages
+ * into the footprint sets (traceinfo_insert). The report is the same
+ * either way. `verify` and native `info` never look pages up in the
+ * dictionary (TRACE_RX_DICT_IX); the reader's checks are the same.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -108,9 +112,11 @@ static int parse_read(const char *cmd, int argc, char **argv, int allow_json, in
 
 /* ---- info, head, verify ------------------------------------------------------- */
 
-/* info's two stages: the thread decodes a batch and counts it
- * (traceinfo_count), the caller inserts its pages into the footprint sets
- * (traceinfo_insert). */
+/* info's two stages. Native traces: the thread decodes a batch with its
+ * dictionary indices (trace_read_ex), the caller counts it and marks its
+ * pages in the footprint bitmaps (traceinfo_add_ix). Other formats: the
+ * thread decodes and counts (traceinfo_count), the caller inserts the
+ * pages into the footprint sets (traceinfo_insert). */
 #define INFO_RECS 8192
 
 struct batch {
@@ -118,6 +124,11 @@ struct batch {
     int single;
     uint64_t keys[INFO_RECS];
     uint32_t idx[INFO_RECS];
+};
+
+struct ixbatch {
+    uint32_t ix[INFO_RECS];
+    struct trace_rec recs[INFO_RECS];
 };
 
 struct stage {
@@ -142,12 +153,51 @@ static ssize_t decode_count(void *ctx, void *buf, struct trace_err *err)
     return n;
 }
 
+static ssize_t decode_ix(void *ctx, void *buf, struct trace_err *err)
+{
+    struct ixbatch *b = buf;
+    return trace_read_ex(((struct stage *)ctx)->s->r, b->recs, b->ix, TRACE_RX_DICT_IX, INFO_RECS, err);
+}
+
+/* Scan the native trace s->r into ti (begun) through the bitmaps. */
+static int scan_ix(struct src *s, struct traceinfo *ti, struct trace_err *err)
+{
+    struct stage st = {.s = s, .ti = ti};
+    struct tracecli_pipe *pipe = tracecli_pipe_start(decode_ix, &st, sizeof(struct ixbatch));
+    struct ixbatch *own = pipe ? NULL : mem_alloc(sizeof *own);
+    const void *buf = own;
+    ssize_t n = 1;
+    int rc = pipe || own ? 0 : -ENOMEM;
+    while (rc == 0) {
+        n = pipe ? tracecli_pipe_next(pipe, &buf, err) : decode_ix(&st, own, err);
+        if (n <= 0)
+            break;
+        const struct ixbatch *b = buf;
+        rc = traceinfo_add_ix(ti, b->recs, b->ix, (size_t)n);
+    }
+    tracecli_pipe_stop(pipe);
+    if (own)
+        mem_free(own, sizeof *own);
+    return rc < 0 ? rc : (int)n;
+}
+
 /* Scan s into ti: in two threads when a second one can be started. */
 static int scan(struct src *s, struct traceinfo *ti, struct trace_err *err)
 {
+    memset(ti, 0, sizeof *ti);
+    if (!s->fmt) {
+        int rc = traceinfo_begin(ti);
+        if (rc == 0)
+            rc = scan_ix(s, ti, err);
+        if (rc == 0)
+            return traceinfo_end(ti);
+        traceinfo_free(ti);
+        if (rc == -ENOMEM)
+            snprintf(err->msg, sizeof err->msg, "trace info: out of memory");
+        return rc;
+    }
     struct stage st = {.s = s, .ti = ti, .recs = mem_alloc(INFO_RECS * sizeof *st.recs)};
     struct tracecli_pipe *pipe = NULL;
-    memset(ti, 0, sizeof *ti);
     int rc = st.recs ? traceinfo_begin(ti) : -ENOMEM;
     if (rc == 0 && !(pipe = tracecli_pipe_start(decode_count, &st, sizeof(struct batch)))) {
         traceinfo_free(ti);
@@ -259,7 +309,10 @@ int tracecli_verify(int argc, char **argv)
         return tracecli_report(&err, rc);
     ssize_t n;
     uint64_t total = 0;
-    while ((n = src_read(&s, buf, HEAD_BATCH, &err)) > 0)
+    /* checking needs no dictionary lookups: the reader's checks are the
+     * same with TRACE_RX_DICT_IX */
+    while ((n = s.fmt ? src_read(&s, buf, HEAD_BATCH, &err)
+                      : trace_read_ex(s.r, buf, NULL, TRACE_RX_DICT_IX, HEAD_BATCH, &err)) > 0)
         total += (uint64_t)n;
     if (n == 0 && s.fmt)
         printf("%s: ok, %" PRIu64 " records (%s)\n", o.path, total, s.fmt->name);

@@ -163,6 +163,23 @@ const struct trace_header *trace_reader_header(const struct trace_reader *r);
  * call returns it again until trace_reader_rewind. */
 ssize_t trace_read(struct trace_reader *r, struct trace_rec *buf, size_t n,
                    struct trace_err *err);
+/* trace_read that also gives, when ix is not NULL, each record's page
+ * dictionary index in ix[0..count): the index the page was appended at
+ * (modes LIT and DNEW while the dictionary has room) or looked up at (mode
+ * DICT), or UINT32_MAX when the record's page is not from the dictionary
+ * (mode DOLD, or a new page after the dictionary is full). Indices are
+ * dense and in first-seen order: the first record naming index k is the
+ * one that appended it, so a caller reading from the first record sees
+ * indices 0, 1, 2, ... appear in order. Two indices may still name the same
+ * page (the format allows a writer to append a page twice).
+ * flags TRACE_RX_DICT_IX: a record whose page is looked up in the dictionary
+ * (mode DICT) gets its index in .page instead of the page, which spares a
+ * random read of the dictionary per record; for callers that identify pages
+ * by index (and for checking a trace). Appended pages and pages without an
+ * index are always given as pages. All checks are the same either way. */
+#define TRACE_RX_DICT_IX 0x1u
+ssize_t trace_read_ex(struct trace_reader *r, struct trace_rec *buf, uint32_t *ix,
+                      unsigned flags, size_t n, struct trace_err *err);
 /* Back to the first record (for looping replays). */
 int trace_reader_rewind(struct trace_reader *r, struct trace_err *err);
 /* Records returned so far, blocks decoded so far, file size in bytes. */

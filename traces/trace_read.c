@@ -4,6 +4,9 @@
  * a time (block header checksum, payload checksum, column directory, one
  * zstd frame per column into one raw buffer) and decodes records straight
  * into the caller's buffer, one field at a time (a pass per column).
+ * trace_read_ex also reports each page's dictionary index and can leave
+ * dictionary pages as their indices, skipping the random dictionary reads
+ * that dominate decoding when the dictionary is larger than the caches.
  *
  * Main data structures: the raw buffer holding the current block's columns
  * back to back (followed by TRC_PAD zero bytes, so a varint or 8-byte load
@@ -456,7 +459,7 @@ static void resolve_pages(const uint64_t *dict, struct trace_rec *out, size_t n)
  * (pend, prefetched) and resolved 64 records later, unless the next
  * record's delta needs it at once. */
 static size_t pass_page(struct trace_reader *r, const uint8_t *tp, struct trace_rec *out,
-                        size_t n, struct dfail *f)
+                        uint32_t *ixout, unsigned flags, size_t n, struct dfail *f)
 {
     const uint8_t *ic = r->cur[TRC_COL_ICLS], *bp = r->cur[TRC_COL_IBITS];
     const uint8_t *lp = r->cur[TRC_COL_LIT], *dp = r->cur[TRC_COL_DELTA];
@@ -467,11 +470,15 @@ static size_t pass_page(struct trace_reader *r, const uint8_t *tp, struct trace_
     uint32_t ndict = r->ndict;
     const uint64_t *dict = r->dict;
     int bad = 0, pend = 0;
-    /* a dictionary beyond L2 is read with the prefetch-and-resolve lag */
-    const int lag = ndict > (1u << 15);
+    /* a dictionary beyond L2 is read with the prefetch-and-resolve lag;
+     * with TRACE_RX_DICT_IX a dictionary page is looked up only when the
+     * next record's delta needs it */
+    const int lazy = (flags & TRACE_RX_DICT_IX) != 0;
+    const int defer = lazy || ndict > (1u << 15), lag = defer && !lazy;
     size_t i, done = 0;
     for (i = 0; i < n; i++) {
         unsigned mode = tp[i] >> TAG_MODE_SHIFT;
+        uint32_t ixi = UINT32_MAX;
         if (mode == PM_DICT) {
             unsigned cls = *ic++;
             if (cls >= TRC_NCLASSES) {
@@ -491,8 +498,10 @@ static size_t pass_page(struct trace_reader *r, const uint8_t *tp, struct trace_
                 f->what = "dictionary index", f->val = ix;
                 break;
             }
-            if (lag) {
-                __builtin_prefetch(dict + ix);
+            ixi = ix;
+            if (defer) {
+                if (lag)
+                    __builtin_prefetch(dict + ix);
                 page = ix;
                 pend = 1;
             } else {
@@ -514,12 +523,15 @@ static size_t pass_page(struct trace_reader *r, const uint8_t *tp, struct trace_
                     break;
                 }
                 dict = r->dict;
+                ixi = ndict;
                 r->dict[ndict++] = page;
                 r->ndict = ndict;
             }
         }
         out[i].page = page;
-        out[i].pad = (uint8_t)pend;
+        out[i].pad = (uint8_t)(pend & lag);
+        if (ixout)
+            ixout[i] = ixi;
         if (__builtin_expect(bad | (ic > eic) | (bp > ebp) | (lp > elp) | (dp > edp), 0)) {
             f->what = bad ? "varint longer than 10 bytes" : "page column overrun";
             break;
@@ -600,14 +612,14 @@ static size_t pass_next(struct trace_reader *r, struct trace_rec *out, size_t n,
 }
 
 /* Decode n records (n <= records left in the block) into out. */
-static int decode_recs(struct trace_reader *r, struct trace_rec *out, size_t n,
-                       struct trace_err *err)
+static int decode_recs(struct trace_reader *r, struct trace_rec *out, uint32_t *ix,
+                       unsigned flags, size_t n, struct trace_err *err)
 {
     const uint8_t *tp = r->cur[TRC_COL_TAG];
     struct dfail f = {NULL, 0};
     size_t i;
     if ((i = pass_tags(tp, out, n, &f)) < n || (i = pass_ctx(r, tp, out, n, &f)) < n ||
-        (i = pass_time(r, tp, out, n, &f)) < n || (i = pass_page(r, tp, out, n, &f)) < n ||
+        (i = pass_time(r, tp, out, n, &f)) < n || (i = pass_page(r, tp, out, ix, flags, n, &f)) < n ||
         (i = pass_arg(r, tp, out, n, &f)) < n)
         return decode_fail(r, i, f.what, f.val, err);
     if ((r->h.flags & TRACE_F_SIZES) && (i = pass_size(r, out, n, &f)) < n)
@@ -622,6 +634,12 @@ static int decode_recs(struct trace_reader *r, struct trace_rec *out, size_t n,
 ssize_t trace_read(struct trace_reader *r, struct trace_rec *buf, size_t n,
                    struct trace_err *err)
 {
+    return trace_read_ex(r, buf, NULL, 0, n, err);
+}
+
+ssize_t trace_read_ex(struct trace_reader *r, struct trace_rec *buf, uint32_t *ix,
+                      unsigned flags, size_t n, struct trace_err *err)
+{
     if (r->errcode) {
         if (err)
             *err = r->saved;
@@ -635,7 +653,7 @@ ssize_t trace_read(struct trace_reader *r, struct trace_rec *buf, size_t n,
         if (r->done)
             break;
         size_t k = n - got < r->left ? n - got : r->left;
-        if ((rc = decode_recs(r, buf + got, k, err)))
+        if ((rc = decode_recs(r, buf + got, ix ? ix + got : NULL, flags, k, err)))
             break;
         got += k;
         r->left -= (uint32_t)k;

@@ -135,6 +135,54 @@ START_TEST(lru_belady_string)
 }
 END_TEST
 
+/* The optional hints. Frames inserted 2, 0, 3, 1, then 0 touched:
+ * lru's victim order is 2 3 1 0, fifo's 2 0 3 1 (it ignores the touch);
+ * peek(k) must name the k-th of those without changing anything, and
+ * POLICY_NONE past the end. prefetch() must ignore frames out of range. */
+static void check_peek(const char *name, const uint32_t order[4])
+{
+    const struct repl_policy *ops = policy_find(name);
+    ck_assert_ptr_nonnull(ops->peek);
+    void *p = ops->create(NULL, 4);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_uint_eq(ops->peek(p, 0), POLICY_NONE);
+    static const uint32_t ins[] = {2, 0, 3, 1};
+    for (int i = 0; i < 4; i++)
+        ops->insert(p, ins[i]);
+    ops->touch(p, 0);
+    if (ops->prefetch) {
+        ops->prefetch(p, 4);
+        ops->prefetch(p, POLICY_NONE);
+        ops->prefetch(p, 3);
+    }
+    for (uint32_t k = 0; k < 4; k++)
+        ck_assert_uint_eq(ops->peek(p, k), order[k]);
+    ck_assert_uint_eq(ops->peek(p, 4), POLICY_NONE);
+    ck_assert_uint_eq(ops->peek(p, 100), POLICY_NONE);
+    for (uint32_t k = 0; k < 4; k++) {
+        ck_assert_uint_eq(ops->peek(p, 0), order[k]);
+        if (k < 3)
+            ck_assert_uint_eq(ops->peek(p, 1), order[k + 1]);
+        ck_assert_uint_eq(ops->victim(p, NULL), order[k]);
+        ck_assert_uint_eq(ops->count(p), 3 - k);
+    }
+    ck_assert_uint_eq(ops->peek(p, 0), POLICY_NONE);
+    ops->destroy(p);
+}
+
+START_TEST(peek_names_victims)
+{
+    static const uint32_t lru_order[] = {2, 3, 1, 0}, fifo_order[] = {2, 0, 3, 1};
+    check_peek("lru", lru_order);
+    check_peek("lru-oracle", lru_order);
+    check_peek("fifo", fifo_order);
+    /* choices that depend on bits or an RNG cannot be peeked */
+    ck_assert_ptr_null(policy_find("clock")->peek);
+    ck_assert_ptr_null(policy_find("random")->peek);
+    ck_assert_ptr_null(policy_find("two-list")->peek);
+}
+END_TEST
+
 /* Clock, 3 slots, string 1 2 3 1 4 2 5 1 2 5 3 1 (s0..s2 = slots, * = bit set,
  * h = hand):
  *   1 2 3  miss x3        s = 1 2 3, h=0
@@ -679,6 +727,7 @@ Suite *suite_cache(void)
     tcase_add_test(tc, fifo_belady);
     tcase_add_test(tc, lru_belady_string);
     tcase_add_test(tc, clock_hand_string);
+    tcase_add_test(tc, peek_names_victims);
     tcase_add_test(tc, feed_skips_other_ops);
     tcase_add_test(tc, all_registered_run);
     tcase_add_test(tc, create_fails_cleanly);

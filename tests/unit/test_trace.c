@@ -191,6 +191,44 @@ END_TEST
 
 /* A dictionary beyond 32 Ki pages switches the reader to prefetch-and-
  * resolve; deltas right after dictionary pages force early resolution. */
+/* trace_read_ex over v[0..n): indices appear in order (a new one is the
+ * next), name the page they were first given with, and with
+ * TRACE_RX_DICT_IX stand in for the page exactly when it is not appended. */
+static void read_ex_dict_check(const char *path, const struct trace_rec *v, size_t n, unsigned flags)
+{
+    struct trace_reader *r;
+    struct trace_err err;
+    struct trace_rec buf[1000];
+    uint32_t ix[1000];
+    uint64_t *dict = malloc(n * sizeof *dict);
+    size_t nd = 0, at = 0, nmax = 0;
+    ssize_t k;
+    ck_assert_int_eq(trace_reader_open(path, &r, &err), 0);
+    while ((k = trace_read_ex(r, buf, ix, flags, 1000, &err)) > 0) {
+        for (ssize_t i = 0; i < k; i++, at++) {
+            ck_assert(ix[i] == UINT32_MAX || ix[i] <= nd);
+            int appended = ix[i] == nd;
+            if (appended)
+                dict[nd++] = v[at].page;
+            nmax += ix[i] == UINT32_MAX;
+            if (ix[i] != UINT32_MAX)
+                ck_assert_uint_eq(dict[ix[i]], v[at].page);
+            if (flags && ix[i] != UINT32_MAX && !appended)
+                ck_assert_uint_eq(buf[i].page, ix[i]);
+            else
+                ck_assert_uint_eq(buf[i].page, v[at].page);
+            ck_assert_uint_eq(buf[i].time, v[at].time);
+            ck_assert_uint_eq(buf[i].pid, v[at].pid);
+        }
+    }
+    ck_assert_int_eq(k, 0);
+    ck_assert_uint_eq(at, n);
+    ck_assert_uint_gt(nd, 32768); /* past the prefetching threshold */
+    ck_assert_uint_gt(nmax, 0);   /* DOLD records were there */
+    trace_reader_close(r);
+    free(dict);
+}
+
 START_TEST(test_roundtrip_large_dict)
 {
     struct tdir d;
@@ -215,6 +253,8 @@ START_TEST(test_roundtrip_large_dict)
     write_recs(path, &h, v, n, 0);
     read_check(path, v, n, 4096);
     read_check(path, v, n, 100);
+    read_ex_dict_check(path, v, n, 0);
+    read_ex_dict_check(path, v, n, TRACE_RX_DICT_IX);
     free(pool);
     free(v);
     tdir_remove(&d);
@@ -698,6 +738,61 @@ START_TEST(test_format_worked_example)
 }
 END_TEST
 
+/* trace_read_ex on hand-built blocks: the worked example's indices, then a
+ * page appended twice (legal; this writer never does it) and a DICT record
+ * behind a DOLD delta, with and without TRACE_RX_DICT_IX. */
+static void read_ex_check(const char *path, unsigned flags, const uint64_t *page,
+                          const uint32_t *ix, size_t n)
+{
+    struct trace_reader *r;
+    struct trace_err err;
+    struct trace_rec buf[8];
+    uint32_t got[8];
+    ck_assert_int_eq(trace_reader_open(path, &r, &err), 0);
+    ck_assert_int_eq(trace_read_ex(r, buf, got, flags, 8, &err), (ssize_t)n);
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_uint_eq(buf[i].page, page[i]);
+        ck_assert_uint_eq(got[i], ix[i]);
+        ck_assert_uint_eq(buf[i].pad, 0);
+    }
+    ck_assert_int_eq(trace_read_ex(r, buf, got, flags, 8, &err), 0);
+    trace_reader_close(r);
+}
+
+START_TEST(test_read_ex)
+{
+    struct tdir d;
+    tdir_make(&d);
+    char path[128];
+    snprintf(path, sizeof path, "%s/t.vtr", d.path);
+    static const uint8_t tag[] = {0x80, 0x71, 0xd0, 0x34}, ctx[] = {0x00, 0x01};
+    static const uint8_t tim[] = {0xd0, 0x0f, 0x00}, icls[] = {0x00};
+    static const uint8_t lit[] = {0x15, 0x7c, 0x4a, 0x7f, 0xb9, 0x79, 0x37, 0x9e};
+    static const uint8_t delta[] = {0x20, 0x00}, arg[] = {0xac, 0x02};
+    const uint8_t *col[10] = {tag, ctx, tim, icls, NULL, lit, delta, arg, NULL, NULL};
+    size_t len[10] = {4, 2, 3, 1, 0, 8, 2, 2, 0, 0};
+    craft(path, 4, col, len);
+    const uint64_t big = UINT64_C(0x9e3779b97f4a7c15);
+    /* DNEW appends index 0, LIT index 1, DOLD has none, DICT reads index 0 */
+    const uint64_t pages[4] = {0x10, big, big, 0x10}, asix[4] = {0x10, big, big, 0};
+    const uint32_t ix[4] = {0, 1, UINT32_MAX, 0};
+    read_ex_check(path, 0, pages, ix, 4);
+    read_ex_check(path, TRACE_RX_DICT_IX, asix, ix, 4); /* record 3: its index */
+    /* LIT 0x20 (index 0), DNEW +0 = 0x20 again (index 1), DICT 1, DOLD +1:
+     * the delta needs dict[1] = 0x20 even when pages are left as indices */
+    static const uint8_t tag2[] = {0x70, 0xb0, 0x30, 0xf0}, lit2[] = {0x20, 0, 0, 0, 0, 0, 0, 0};
+    static const uint8_t icls2[] = {0x01}, delta2[] = {0x00, 0x02};
+    const uint8_t *col2[10] = {tag2, NULL, NULL, icls2, NULL, lit2, delta2};
+    size_t len2[10] = {4, 0, 0, 1, 0, 8, 2};
+    craft(path, 4, col2, len2);
+    const uint64_t pages2[4] = {0x20, 0x20, 0x20, 0x21}, asix2[4] = {0x20, 0x20, 1, 0x21};
+    const uint32_t ix2[4] = {0, 1, 1, UINT32_MAX};
+    read_ex_check(path, 0, pages2, ix2, 4);
+    read_ex_check(path, TRACE_RX_DICT_IX, asix2, ix2, 4);
+    tdir_remove(&d);
+}
+END_TEST
+
 START_TEST(test_err_bad_encoding)
 {
     struct tdir d;
@@ -940,6 +1035,7 @@ static void damage_tcases(Suite *s)
     tcase_add_test(tc, test_err_blocks);
     tcase_add_test(tc, test_err_block_swap);
     tcase_add_test(tc, test_format_worked_example);
+    tcase_add_test(tc, test_read_ex);
     tcase_add_test(tc, test_err_bad_encoding);
     tcase_add_test(tc, test_fuzz_mutations);
     tcase_add_test(tc, test_alloc_failure);

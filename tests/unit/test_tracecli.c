@@ -496,6 +496,174 @@ START_TEST(page_set_counts_distinct)
 }
 END_TEST
 
+/* traceinfo_add_ix by hand: (vm, pid, page, ix) with a page appended
+ * twice (0xa at indices 0 and 2), a page coded without an index before it
+ * is appended (0xc), one without an index that is in the dictionary (0xb),
+ * page 0, and an idle record. Footprints: vm 0 pid 1 {a, b, c, 0} = 4,
+ * vm 0 pid 2 {a, c} = 2, vm 0 = 4, vm 1 pid 1 {b} = 1, total 5. Records
+ * naming a known index carry a wrong page (999), as with TRACE_RX_DICT_IX:
+ * the index alone must decide. */
+START_TEST(info_ix_by_hand)
+{
+    static const struct { uint16_t vm; uint32_t pid; uint64_t page; uint8_t op; uint32_t ix; } in[] = {
+        {0, 1, 0xa, TRACE_READ, 0},  {0, 1, 0xb, TRACE_WRITE, 1},     {0, 2, 999, TRACE_READ, 0},
+        {0, 2, 0xa, TRACE_READ, 2},  {0, 2, 0xc, TRACE_READ, UINT32_MAX}, {0, 1, 0xc, TRACE_READ, 3},
+        {1, 1, 999, TRACE_IDLE, 1},  {1, 1, 0xb, TRACE_READ, UINT32_MAX}, {0, 1, 0, TRACE_READ, 4},
+        {0, 2, 999, TRACE_READ, 2},
+    };
+    struct trace_rec r[10] = {{0}};
+    uint32_t ix[10];
+    for (int i = 0; i < 10; i++) {
+        r[i] = (struct trace_rec){.time = 10 + (uint64_t)i, .vm = in[i].vm, .pid = in[i].pid,
+                                  .page = in[i].page, .op = in[i].op, .arg = in[i].op == TRACE_IDLE};
+        ix[i] = in[i].ix;
+    }
+    struct traceinfo ti;
+    ck_assert_int_eq(traceinfo_begin(&ti), 0);
+    ck_assert_int_eq(traceinfo_add_ix(&ti, r, ix, 4), 0); /* in two calls */
+    ck_assert_int_eq(traceinfo_add_ix(&ti, r + 4, ix + 4, 6), 0);
+    ck_assert_int_eq(traceinfo_end(&ti), 0);
+    ck_assert_uint_eq(ti.records, 10);
+    ck_assert_uint_eq(ti.ops[TRACE_READ], 8);
+    ck_assert_uint_eq(ti.ops[TRACE_WRITE], 1);
+    ck_assert_uint_eq(ti.ops[TRACE_IDLE], 1);
+    ck_assert_uint_eq(ti.first_time, 10);
+    ck_assert_uint_eq(ti.last_time, 19);
+    ck_assert_uint_eq(ti.pages, 5);
+    ck_assert_uint_eq(ti.nvms, 2);
+    ck_assert_uint_eq(ti.vms[0].pages, 4);
+    ck_assert_uint_eq(ti.vms[1].pages, 1);
+    ck_assert_uint_eq(ti.nprocs, 3);
+    ck_assert_uint_eq(ti.procs[0].pages, 4);
+    ck_assert_uint_eq(ti.procs[0].records, 4);
+    ck_assert_uint_eq(ti.procs[0].writes, 1);
+    ck_assert_uint_eq(ti.procs[1].pages, 2);
+    ck_assert_uint_eq(ti.procs[2].pages, 1);
+    ck_assert_uint_eq(ti.procs[2].records, 2);
+    traceinfo_free(&ti);
+    /* an index that skips ahead: the records did not start at the first */
+    ck_assert_int_eq(traceinfo_begin(&ti), 0);
+    ck_assert_int_eq(traceinfo_add_ix(&ti, r + 1, ix + 1, 1), -EINVAL);
+    traceinfo_free(&ti);
+}
+END_TEST
+
+/* Past the bitmaps' memory budget (64 MiB): process 0 appends 500000
+ * pages, then 1100 processes each name the last one, a 64 KiB bitmap
+ * apiece; around the 1000th the footprints move to sets. Expected: 500000
+ * pages for process 0 and for the VM, 1 for each other process. */
+START_TEST(info_ix_budget_to_sets)
+{
+    size_t np = 500000, n = np + 1100;
+    struct trace_rec *r = calloc(n, sizeof *r);
+    uint32_t *ix = malloc(n * sizeof *ix);
+    for (size_t i = 0; i < n; i++) {
+        r[i].page = i < np ? 0x1000 + i : 999;
+        r[i].pid = i < np ? 0 : (uint32_t)(i - np + 1);
+        ix[i] = i < np ? (uint32_t)i : (uint32_t)(np - 1);
+    }
+    struct traceinfo ti;
+    ck_assert_int_eq(traceinfo_begin(&ti), 0);
+    ck_assert_int_eq(traceinfo_add_ix(&ti, r, ix, n), 0);
+    ck_assert_int_eq(traceinfo_end(&ti), 0);
+    ck_assert_uint_eq(ti.nprocs, 1101);
+    ck_assert_uint_eq(ti.pages, np);
+    ck_assert_uint_eq(ti.procs[0].pages, np);
+    for (uint32_t i = 1; i < 1101; i++)
+        ck_assert_uint_eq(ti.procs[i].pages, 1);
+    traceinfo_free(&ti);
+    free(r);
+    free(ix);
+}
+END_TEST
+
+/* n records over 3 VMs x 4 processes with their indices as a reader gives
+ * them: a new page takes the next index (now and then a known page is
+ * appended again), a few known pages come without one. */
+static void ix_records(struct trace_rec *r, uint32_t *ix, size_t n, uint64_t seed)
+{
+    uint64_t *dict = malloc(n * sizeof *dict), s = seed;
+    uint32_t nd = 0;
+    for (size_t i = 0; i < n; i++) {
+        s = s * 6364136223846793005ull + 1442695040888963407ull;
+        uint64_t x = s >> 16;
+        r[i] = (struct trace_rec){.time = i, .vm = (uint16_t)(x % 3), .pid = (uint32_t)(x / 3 % 4),
+                                  .op = x % 97 == 0 ? TRACE_IDLE : (uint8_t)(x / 12 % 2)};
+        r[i].arg = r[i].op == TRACE_IDLE ? 5 : 0;
+        unsigned kind = (unsigned)(x >> 20) % 16;
+        if (nd == 0 || kind < 3) { /* new */
+            r[i].page = (x >> 24) * 4096 + i;
+            dict[nd] = r[i].page;
+            ix[i] = nd++;
+        } else {
+            uint32_t k = (uint32_t)((x >> 24) % nd);
+            r[i].page = dict[k];
+            ix[i] = k;
+            if (kind == 3) { /* appended again */
+                dict[nd] = r[i].page;
+                ix[i] = nd++;
+            } else if (kind == 4) {
+                ix[i] = UINT32_MAX;
+            }
+        }
+    }
+    free(dict);
+}
+
+/* The bitmaps count what the hash sets count, over many growths; and a
+ * failed allocation anywhere gives -ENOMEM and frees everything. */
+START_TEST(info_ix_matches_sets)
+{
+    size_t n = test_quick() ? 20000 : 300000;
+    struct trace_rec *r = malloc(n * sizeof *r);
+    uint32_t *ix = malloc(n * sizeof *ix);
+    ix_records(r, ix, n, 42);
+    struct traceinfo a, b;
+    ck_assert_int_eq(traceinfo_begin(&a), 0);
+    ck_assert_int_eq(traceinfo_add(&a, r, n), 0);
+    ck_assert_int_eq(traceinfo_end(&a), 0);
+    ck_assert_int_eq(traceinfo_begin(&b), 0);
+    for (size_t i = 0; i < n; i += 777)
+        ck_assert_int_eq(traceinfo_add_ix(&b, r + i, ix + i, n - i < 777 ? n - i : 777), 0);
+    ck_assert_int_eq(traceinfo_end(&b), 0);
+    ck_assert_uint_gt(a.pages, n / 10);
+    ck_assert_uint_eq(a.pages, b.pages);
+    ck_assert_uint_eq(a.nvms, 3);
+    ck_assert_uint_eq(b.nprocs, 12);
+    for (uint32_t i = 0; i < 3; i++)
+        ck_assert_uint_eq(a.vms[i].pages, b.vms[i].pages);
+    for (uint32_t i = 0; i < 12; i++) {
+        ck_assert_uint_eq(a.procs[i].pages, b.procs[i].pages);
+        ck_assert_uint_eq(a.procs[i].records, b.procs[i].records);
+    }
+    ck_assert_int_eq(memcmp(a.ops, b.ops, sizeof a.ops), 0);
+    ck_assert_uint_eq(a.min_time, b.min_time);
+    ck_assert_uint_eq(a.max_time, b.max_time);
+    traceinfo_free(&a);
+    size_t m = 5000;
+    int rc = -ENOMEM, k;
+    for (k = 1; rc == -ENOMEM && k < 10000; k++) {
+        uint64_t before = mem_in_use();
+        mem_fail_after((uint64_t)k);
+        rc = traceinfo_begin(&a);
+        if (rc == 0 && (rc = traceinfo_add_ix(&a, r, ix, m)) == 0)
+            rc = traceinfo_end(&a);
+        else if (rc == -ENOMEM && a.scan)
+            traceinfo_free(&a);
+        mem_fail_reset();
+        if (rc == 0) {
+            ck_assert_uint_eq(a.records, m);
+            traceinfo_free(&a);
+        }
+        ck_assert_uint_eq(mem_in_use(), before);
+    }
+    ck_assert_int_eq(rc, 0);
+    traceinfo_free(&b);
+    free(r);
+    free(ix);
+}
+END_TEST
+
 static ssize_t read_native(void *r, struct trace_rec *buf, size_t n, struct trace_err *err)
 {
     return trace_read(r, buf, n, err);
@@ -564,6 +732,9 @@ Suite *suite_tracecli(void)
     tcase_add_test(tc, convert_roundtrip_oracle);
     tcase_add_test(tc, convert_lackey_options);
     tcase_add_test(tc, page_set_counts_distinct);
+    tcase_add_test(tc, info_ix_by_hand);
+    tcase_add_test(tc, info_ix_matches_sets);
+    tcase_add_test(tc, info_ix_budget_to_sets);
     tcase_add_test(tc, out_of_memory_cleans_up);
     suite_add_tcase(s, tc);
     return s;
