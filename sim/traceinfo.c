@@ -14,7 +14,7 @@
  * (traceinfo_insert) inserts pages with the slot of a page a few places
  * ahead prefetched, so cache misses on a large set overlap. The two passes
  * touch disjoint state, so a caller may run them in two threads.
- * Native traces take a faster road (traceinfo_add_ix): the reader gives
+ * Native traces take a faster road (traceinfo_add_ix, sim/traceinfo_ix.c): the reader gives
  * each record's page dictionary index, dense and in first-seen order, so a
  * page becomes a small id and each process's footprint a bitmap of ids
  * (popcount of the OR of a VM's bitmaps gives the VM's). A map from page to
@@ -26,6 +26,7 @@
  * count equals its bits set, and an id names one page.
  */
 #include "sim/traceinfo.h"
+#include "sim/traceinfo_priv.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -39,36 +40,8 @@
 #ifndef AHEAD
 #define AHEAD 32 /* prefetch distance in records */
 #endif
-#define SET_MIN_BITS 10
-
-struct traceinfo_set {
-    uint64_t *slot;         /* 1 << bits slots, 0 = empty */
-    uint64_t count;         /* distinct keys, 0 included */
-    unsigned bits;
-    int has_zero;
-};
-
-/* The scan's state, in two halves that may run in two threads: the
- * counting side (traceinfo_count: process table and counts) and the set
- * side (traceinfo_insert: one page set per process index). */
-struct traceinfo_scan {
-    struct traceinfo_count *c;  /* per process, in order of first appearance */
-    uint32_t n, cap;
-    uint32_t *map;              /* process index + 1, 0 = empty */
-    unsigned mapbits;
-    struct traceinfo_set *sets; /* sets[i]: pages of process i; nsets <= n */
-    uint32_t nsets, capsets;
-    uint64_t *keys;             /* [BATCH]: traceinfo_add's pages to insert */
-    uint32_t *idx;              /* [BATCH]: their process indices */
-    struct ixstate *ix;         /* traceinfo_add_ix's state, NULL until used */
-};
-
 /* ---- the set --------------------------------------------------------------- */
 
-static inline size_t home(uint64_t k, unsigned bits)
-{
-    return (size_t)(((k ^ (k >> 31)) * 0x9e3779b97f4a7c15ull) >> (64 - bits));
-}
 
 static int set_init(struct traceinfo_set *s)
 {
@@ -84,7 +57,7 @@ static void set_fini(struct traceinfo_set *s)
     s->slot = NULL;
 }
 
-static int set_grow(struct traceinfo_set *s)
+int traceinfo_set_grow(struct traceinfo_set *s)
 {
     unsigned bits = s->bits + 1;
     size_t mask = ((size_t)1 << bits) - 1;
@@ -96,7 +69,7 @@ static int set_grow(struct traceinfo_set *s)
         uint64_t k = s->slot[i];
         if (!k)
             continue;
-        size_t j = home(k, bits);
+        size_t j = traceinfo_home(k, bits);
         while (ns[j])
             j = (j + 1) & mask;
         ns[j] = k;
@@ -107,32 +80,10 @@ static int set_grow(struct traceinfo_set *s)
     return 0;
 }
 
-static inline int set_add(struct traceinfo_set *s, uint64_t k)
-{
-    if (k == 0) {
-        if (s->has_zero)
-            return 0;
-        s->has_zero = 1;
-        s->count++;
-        return 1;
-    }
-    size_t mask = ((size_t)1 << s->bits) - 1, j = home(k, s->bits);
-    for (;; j = (j + 1) & mask) {
-        if (s->slot[j] == k)
-            return 0;
-        if (!s->slot[j])
-            break;
-    }
-    s->slot[j] = k;
-    s->count++;
-    if (s->count * 8 > (mask + 1) * 5 && set_grow(s) < 0)
-        return -ENOMEM;
-    return 1;
-}
 
 static inline void set_prefetch(const struct traceinfo_set *s, uint64_t k)
 {
-    __builtin_prefetch(&s->slot[home(k, s->bits)]);
+    __builtin_prefetch(&s->slot[traceinfo_home(k, s->bits)]);
 }
 
 struct traceinfo_set *traceinfo_set_new(void)
@@ -153,7 +104,7 @@ void traceinfo_set_free(struct traceinfo_set *s)
     mem_free(s, sizeof *s);
 }
 
-int traceinfo_set_add(struct traceinfo_set *s, uint64_t k) { return set_add(s, k); }
+int traceinfo_set_add(struct traceinfo_set *s, uint64_t k) { return traceinfo_set_put(s, k); }
 
 uint64_t traceinfo_set_count(const struct traceinfo_set *s) { return s->count; }
 
@@ -168,7 +119,7 @@ static int map_rebuild(struct traceinfo_scan *sc, unsigned bits)
         return -ENOMEM;
     size_t mask = ((size_t)1 << bits) - 1;
     for (uint32_t i = 0; i < sc->n; i++) {
-        size_t j = home(proc_key(sc->c[i].vm, sc->c[i].pid), bits);
+        size_t j = traceinfo_home(proc_key(sc->c[i].vm, sc->c[i].pid), bits);
         while (m[j])
             j = (j + 1) & mask;
         m[j] = i + 1;
@@ -200,7 +151,7 @@ static int64_t proc_add(struct traceinfo_scan *sc, uint16_t vm, uint32_t pid, si
 
 static inline int64_t proc_find(struct traceinfo_scan *sc, uint16_t vm, uint32_t pid)
 {
-    size_t mask = ((size_t)1 << sc->mapbits) - 1, j = home(proc_key(vm, pid), sc->mapbits);
+    size_t mask = ((size_t)1 << sc->mapbits) - 1, j = traceinfo_home(proc_key(vm, pid), sc->mapbits);
     for (;; j = (j + 1) & mask) {
         uint32_t e = sc->map[j];
         if (!e)
@@ -208,6 +159,11 @@ static inline int64_t proc_find(struct traceinfo_scan *sc, uint16_t vm, uint32_t
         if (sc->c[e - 1].pid == pid && sc->c[e - 1].vm == vm)
             return e - 1;
     }
+}
+
+int64_t traceinfo_proc_index(struct traceinfo_scan *sc, uint16_t vm, uint32_t pid)
+{
+    return proc_find(sc, vm, pid);
 }
 
 /* ---- counting -------------------------------------------------------------- */
@@ -267,7 +223,7 @@ ssize_t traceinfo_count(struct traceinfo *ti, const struct trace_rec *r, size_t 
 /* ---- inserting (set side) ---------------------------------------------------- */
 
 /* Sets for process indices up to max. 0 or -ENOMEM. */
-static int sets_cover(struct traceinfo_scan *sc, uint32_t max)
+int traceinfo_sets_cover(struct traceinfo_scan *sc, uint32_t max)
 {
     if (max < sc->nsets)
         return 0;
@@ -295,7 +251,7 @@ int traceinfo_insert(struct traceinfo *ti, const uint64_t *k, const uint32_t *id
         return 0;
     for (size_t i = 0; i < (single ? 1 : n); i++)
         max = idx[i] > max ? idx[i] : max;
-    if (sets_cover(sc, max) < 0)
+    if (traceinfo_sets_cover(sc, max) < 0)
         return -ENOMEM;
     if (single) {
         struct traceinfo_set *s = &sc->sets[idx[0]];
@@ -304,7 +260,7 @@ int traceinfo_insert(struct traceinfo *ti, const uint64_t *k, const uint32_t *id
         for (size_t i = 0; i < n; i++) {
             if (i + AHEAD < n)
                 set_prefetch(s, k[i + AHEAD]);
-            if (set_add(s, k[i]) < 0)
+            if (traceinfo_set_put(s, k[i]) < 0)
                 return -ENOMEM;
         }
         return 0;
@@ -312,327 +268,9 @@ int traceinfo_insert(struct traceinfo *ti, const uint64_t *k, const uint32_t *id
     for (size_t i = 0; i < n; i++) {
         if (i + AHEAD < n)
             set_prefetch(&sc->sets[idx[i + AHEAD]], k[i + AHEAD]);
-        if (set_add(&sc->sets[idx[i]], k[i]) < 0)
+        if (traceinfo_set_put(&sc->sets[idx[i]], k[i]) < 0)
             return -ENOMEM;
     }
-    return 0;
-}
-
-/* ---- footprints over dictionary indices (traceinfo_add_ix) -------------------- */
-
-/* Bitmaps may use this many bytes in all; beyond it the streams move to
- * sets of ids (many processes over a large dictionary). */
-#define IX_BITMAP_BUDGET ((size_t)64 << 20)
-#define IX_AHEAD 16 /* map prefetch distance in records */
-
-/* A page's id: its dictionary index while the trace's pages and indices
- * correspond one to one (remap == 0), else canon[index]. Pages without an
- * index, and pages appended twice, are resolved through map (page -> id),
- * which holds every page that has an id. */
-struct ixslot {
-    uint64_t page;
-    uint32_t id1; /* id + 1, 0 = empty slot */
-};
-
-struct ixbits {
-    uint64_t *w;     /* nw words: bit i set = id i seen by this process */
-    size_t nw;
-    uint64_t count;  /* bits set */
-};
-
-struct ixstate {
-    struct ixslot *map;
-    unsigned mapbits;
-    uint32_t nmap, zero_id1;   /* ids given out; id of page 0, + 1 */
-    uint32_t nix;              /* dictionary indices seen (0..nix-1) */
-    uint32_t *canon;           /* with remap: index -> id, ncanon entries */
-    uint32_t ncanon;
-    int remap, sets;           /* sets: bitmaps moved to sc->sets, keyed by id */
-    struct ixbits *bm;         /* per process index, nbm entries */
-    uint32_t nbm;
-    size_t bmbytes;
-};
-
-static int ix_bitmaps(const struct traceinfo_scan *sc) { return sc->ix && !sc->ix->sets; }
-
-static uint64_t ix_count(const struct traceinfo_scan *sc, uint64_t i)
-{
-    return i < sc->ix->nbm ? sc->ix->bm[i].count : 0;
-}
-
-static void ix_free(struct traceinfo_scan *sc)
-{
-    struct ixstate *x = sc->ix;
-    if (!x)
-        return;
-    for (uint32_t i = 0; i < x->nbm; i++)
-        if (x->bm[i].w)
-            mem_free(x->bm[i].w, x->bm[i].nw * 8);
-    if (x->bm)
-        mem_free(x->bm, x->nbm * sizeof *x->bm);
-    if (x->canon)
-        mem_free(x->canon, x->ncanon * sizeof *x->canon);
-    if (x->map)
-        mem_free(x->map, ((size_t)1 << x->mapbits) * sizeof *x->map);
-    mem_free(x, sizeof *x);
-    sc->ix = NULL;
-}
-
-static int ixmap_grow(struct ixstate *x)
-{
-    unsigned bits = x->mapbits ? x->mapbits + 1 : 12;
-    size_t mask = ((size_t)1 << bits) - 1;
-    struct ixslot *m = mem_calloc(mask + 1, sizeof *m);
-    if (!m)
-        return -ENOMEM;
-    mem_hint_huge(m, (mask + 1) * sizeof *m);
-    for (size_t i = 0; x->map && i < (size_t)1 << x->mapbits; i++) {
-        if (!x->map[i].id1)
-            continue;
-        size_t j = home(x->map[i].page, bits);
-        while (m[j].id1)
-            j = (j + 1) & mask;
-        m[j] = x->map[i];
-    }
-    if (x->map)
-        mem_free(x->map, ((size_t)1 << x->mapbits) * sizeof *x->map);
-    x->map = m;
-    x->mapbits = bits;
-    return 0;
-}
-
-/* The id of page, a new one if it has none. Returns it or -ENOMEM. */
-static int64_t ixmap_id(struct ixstate *x, uint64_t page)
-{
-    if (page == 0) {
-        if (!x->zero_id1)
-            x->zero_id1 = ++x->nmap;
-        return x->zero_id1 - 1;
-    }
-    if ((uint64_t)(x->nmap + 1) * 2 > (uint64_t)1 << x->mapbits && ixmap_grow(x) < 0)
-        return -ENOMEM;
-    size_t mask = ((size_t)1 << x->mapbits) - 1, j = home(page, x->mapbits);
-    for (; x->map[j].id1; j = (j + 1) & mask)
-        if (x->map[j].page == page)
-            return x->map[j].id1 - 1;
-    x->map[j] = (struct ixslot){.page = page, .id1 = ++x->nmap};
-    return x->nmap - 1;
-}
-
-/* Pages that need the map (new, or without an index) are few but each a
- * cache miss: fetch the slot of record i's page a few records early. */
-static inline void ix_prefetch(const struct ixstate *x, const struct trace_rec *r, const uint32_t *ix, size_t i)
-{
-    if (ix[i] >= x->nix && x->map)
-        __builtin_prefetch(&x->map[home(r[i].page, x->mapbits)]);
-}
-
-/* Record that dictionary index nix names id (remapping from then on if the
- * two differ). 0 or -ENOMEM. */
-static int ix_name(struct ixstate *x, uint32_t id)
-{
-    if (!x->remap && id == x->nix)
-        return 0;
-    if (x->nix >= x->ncanon) {
-        uint32_t cap = x->ncanon ? 2 * x->ncanon : 4096;
-        while (cap <= x->nix)
-            cap *= 2;
-        uint32_t *c = mem_realloc(x->canon, x->ncanon * sizeof *c, cap * sizeof *c);
-        if (!c)
-            return -ENOMEM;
-        x->canon = c;
-        x->ncanon = cap;
-    }
-    if (!x->remap)
-        for (uint32_t i = 0; i < x->nix; i++)
-            x->canon[i] = i;
-    x->remap = 1;
-    x->canon[x->nix] = id;
-    return 0;
-}
-
-/* The id of a record's page given its dictionary index ix (as
- * trace_read_ex reports it). Returns it, -ENOMEM, or -EINVAL when ix skips
- * ahead of the indices seen (the records did not start at the first). */
-static int64_t ix_id(struct ixstate *x, uint64_t page, uint32_t ix)
-{
-    if (ix < x->nix)
-        return x->remap ? x->canon[ix] : ix;
-    if (ix != UINT32_MAX && ix != x->nix)
-        return -EINVAL;
-    int64_t id = ixmap_id(x, page);
-    if (id >= 0 && ix == x->nix) {
-        if (ix_name(x, (uint32_t)id) < 0)
-            return -ENOMEM;
-        x->nix++;
-    }
-    return id;
-}
-
-/* Move every bitmap into sc->sets (keyed by id): the budget is spent. */
-static int ix_to_sets(struct traceinfo_scan *sc)
-{
-    struct ixstate *x = sc->ix;
-    if (x->nbm && sets_cover(sc, x->nbm - 1) < 0)
-        return -ENOMEM;
-    for (uint32_t p = 0; p < x->nbm; p++)
-        for (size_t i = 0; i < x->bm[p].nw; i++)
-            for (uint64_t w = x->bm[p].w[i]; w; w &= w - 1)
-                if (set_add(&sc->sets[p], i * 64 + (uint64_t)__builtin_ctzll(w)) < 0)
-                    return -ENOMEM;
-    x->sets = 1;
-    return 0;
-}
-
-/* Make process p's bitmap cover id (or move to sets). 0 or -ENOMEM. */
-static int ix_cover(struct traceinfo_scan *sc, uint32_t p, uint32_t id)
-{
-    struct ixstate *x = sc->ix;
-    if (p >= x->nbm) {
-        uint32_t n = p + 1 > 2 * x->nbm ? p + 1 : 2 * x->nbm;
-        struct ixbits *b = mem_realloc(x->bm, x->nbm * sizeof *b, n * sizeof *b);
-        if (!b)
-            return -ENOMEM;
-        memset(b + x->nbm, 0, (n - x->nbm) * sizeof *b);
-        x->bm = b;
-        x->nbm = n;
-    }
-    struct ixbits *b = &x->bm[p];
-    if (id < b->nw * 64)
-        return 0;
-    size_t nw = b->nw ? 2 * b->nw : 64;
-    while (nw * 64 <= id)
-        nw *= 2;
-    if (x->bmbytes + (nw - b->nw) * 8 > IX_BITMAP_BUDGET)
-        return ix_to_sets(sc);
-    uint64_t *w = mem_realloc(b->w, b->nw * 8, nw * 8);
-    if (!w)
-        return -ENOMEM;
-    memset(w + b->nw, 0, (nw - b->nw) * 8);
-    x->bmbytes += (nw - b->nw) * 8;
-    b->w = w;
-    b->nw = nw;
-    return 0;
-}
-
-/* Add id to process p's footprint, the slow way (any representation). */
-static int ix_mark(struct traceinfo_scan *sc, uint32_t p, uint32_t id)
-{
-    struct ixstate *x = sc->ix;
-    if (!x->sets && ix_cover(sc, p, id) < 0)
-        return -ENOMEM;
-    if (x->sets)
-        return sets_cover(sc, p) < 0 || set_add(&sc->sets[p], id) < 0 ? -ENOMEM : 0;
-    uint64_t *w = &x->bm[p].w[id >> 6], m = (uint64_t)1 << (id & 63);
-    x->bm[p].count += !(*w & m);
-    *w |= m;
-    return 0;
-}
-
-/* Count a run r[0..n) of process p as count_run does and mark its pages'
- * ids; the bitmap stays in registers between the rare slow steps. */
-static int ix_run(struct traceinfo *ti, uint32_t p, const struct trace_rec *r, const uint32_t *ix, size_t n)
-{
-    struct traceinfo_scan *sc = ti->scan;
-    struct ixstate *x = sc->ix;
-    uint64_t lo = ti->min_time, hi = ti->max_time, rd = 0, wr = 0, cnt = 0, *w = NULL;
-    uint64_t nbits = 0;
-    if (!x->sets && ix_cover(sc, p, 0) < 0)
-        return -ENOMEM;
-    for (size_t i = 0; i < n; i++) {
-        unsigned op = r[i].op;
-        uint64_t t = r[i].time;
-        if (i + IX_AHEAD < n)
-            ix_prefetch(x, r, ix, i + IX_AHEAD);
-        rd += op == TRACE_READ;
-        wr += op == TRACE_WRITE;
-        if (op > TRACE_WRITE)
-            ti->ops[op < TRACE_NOPS ? op : TRACE_NOPS]++;
-        lo = t < lo ? t : lo;
-        hi = t > hi ? t : hi;
-        uint32_t id = ix[i];
-        if (id >= x->nix || x->remap) {
-            int64_t v = ix_id(x, r[i].page, id);
-            if (v < 0)
-                return (int)v;
-            id = (uint32_t)v;
-        }
-        if (op == TRACE_IDLE)
-            continue;
-        if (id >= nbits) { /* first mark, growth, or sets */
-            if (w)
-                x->bm[p].count += cnt;
-            cnt = 0;
-            if (ix_mark(sc, p, id) < 0)
-                return -ENOMEM;
-            w = x->sets ? NULL : x->bm[p].w;
-            nbits = x->sets ? 0 : x->bm[p].nw * 64;
-            continue;
-        }
-        uint64_t m = (uint64_t)1 << (id & 63);
-        cnt += !(w[id >> 6] & m);
-        w[id >> 6] |= m;
-    }
-    if (w)
-        x->bm[p].count += cnt;
-    struct traceinfo_count *c = &sc->c[p];
-    c->records += n;
-    c->reads += rd;
-    c->writes += wr;
-    ti->ops[TRACE_READ] += rd;
-    ti->ops[TRACE_WRITE] += wr;
-    ti->min_time = lo;
-    ti->max_time = hi;
-    return 0;
-}
-
-/* Distinct ids over the bitmaps of processes procs[a, b) (set indices in
- * .pages, as for vm_pages). */
-static int64_t ix_union(const struct traceinfo_scan *sc, const struct traceinfo_count *procs, uint32_t a,
-                        uint32_t b)
-{
-    const struct ixstate *x = sc->ix;
-    size_t nw = 0;
-    for (uint32_t i = a; i < b; i++)
-        if (procs[i].pages < x->nbm && x->bm[procs[i].pages].nw > nw)
-            nw = x->bm[procs[i].pages].nw;
-    uint64_t *u = nw ? mem_calloc(nw, 8) : NULL;
-    if (nw && !u)
-        return -ENOMEM;
-    for (uint32_t i = a; i < b; i++)
-        for (size_t j = 0; procs[i].pages < x->nbm && j < x->bm[procs[i].pages].nw; j++)
-            u[j] |= x->bm[procs[i].pages].w[j];
-    int64_t n = 0;
-    for (size_t j = 0; j < nw; j++)
-        n += __builtin_popcountll(u[j]);
-    if (u)
-        mem_free(u, nw * 8);
-    return n;
-}
-
-int traceinfo_add_ix(struct traceinfo *ti, const struct trace_rec *r, const uint32_t *ix, size_t n)
-{
-    struct traceinfo_scan *sc = ti->scan;
-    if (n == 0)
-        return 0;
-    if (!sc->ix && !(sc->ix = mem_calloc(1, sizeof *sc->ix)))
-        return -ENOMEM;
-    for (size_t i = 0, j; i < n; i = j) {
-        uint16_t vm = r[i].vm;
-        uint32_t pid = r[i].pid;
-        for (j = i + 1; j < n && r[j].pid == pid && r[j].vm == vm; j++)
-            ;
-        int64_t p = proc_find(sc, vm, pid);
-        if (p < 0)
-            return -ENOMEM;
-        int rc = ix_run(ti, (uint32_t)p, r + i, ix + i, j - i);
-        if (rc < 0)
-            return rc;
-    }
-    if (ti->records == 0)
-        ti->first_time = r[0].time;
-    ti->last_time = r[n - 1].time;
-    ti->records += n;
     return 0;
 }
 
@@ -657,10 +295,10 @@ static int64_t vm_pages(const struct traceinfo_scan *sc, const struct traceinfo_
         if (procs[i].pages >= sc->nsets)
             continue; /* only IDLE records */
         const struct traceinfo_set *s = &sc->sets[procs[i].pages];
-        int rc = s->has_zero ? set_add(&u, 0) : 0;
+        int rc = s->has_zero ? traceinfo_set_put(&u, 0) : 0;
         for (size_t j = 0; rc >= 0 && j < (size_t)1 << s->bits; j++)
             if (s->slot[j])
-                rc = set_add(&u, s->slot[j]);
+                rc = traceinfo_set_put(&u, s->slot[j]);
         if (rc < 0) {
             set_fini(&u);
             return -ENOMEM;
@@ -673,8 +311,8 @@ static int64_t vm_pages(const struct traceinfo_scan *sc, const struct traceinfo_
 
 static uint64_t set_count(const struct traceinfo_scan *sc, uint64_t i)
 {
-    if (ix_bitmaps(sc))
-        return ix_count(sc, i);
+    if (traceinfo_ix_bitmaps(sc))
+        return traceinfo_ix_count(sc, i);
     return i < sc->nsets ? sc->sets[i].count : 0;
 }
 
@@ -689,7 +327,7 @@ static int vm_row(const struct traceinfo_scan *sc, struct traceinfo_count *procs
         v->writes += procs[i].writes;
     }
     int64_t pages = b - a == 1 ? (int64_t)set_count(sc, procs[a].pages)
-                    : ix_bitmaps(sc) ? ix_union(sc, procs, a, b) : vm_pages(sc, procs, a, b);
+                    : traceinfo_ix_bitmaps(sc) ? traceinfo_ix_union(sc, procs, a, b) : vm_pages(sc, procs, a, b);
     if (pages < 0)
         return -ENOMEM;
     v->pages = (uint64_t)pages;
@@ -726,7 +364,7 @@ static int summarize(struct traceinfo_scan *sc, struct traceinfo *ti)
 
 static void scan_free(struct traceinfo_scan *sc)
 {
-    ix_free(sc);
+    traceinfo_ix_free(sc);
     for (uint32_t i = 0; i < sc->nsets; i++)
         set_fini(&sc->sets[i]);
     if (sc->sets)

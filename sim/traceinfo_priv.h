@@ -1,0 +1,84 @@
+/* traceinfo_priv: what sim/traceinfo.c and sim/traceinfo_ix.c share: the
+ * page set, the scan state and the few functions each side needs of the
+ * other. Not for other modules. */
+#ifndef VMMSIM_TRACEINFO_PRIV_H
+#define VMMSIM_TRACEINFO_PRIV_H
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim/traceinfo.h"
+
+struct ixstate;
+
+#define SET_MIN_BITS 10
+
+struct traceinfo_set {
+    uint64_t *slot;         /* 1 << bits slots, 0 = empty */
+    uint64_t count;         /* distinct keys, 0 included */
+    unsigned bits;
+    int has_zero;
+};
+
+/* The scan's state, in two halves that may run in two threads: the
+ * counting side (traceinfo_count: process table and counts) and the set
+ * side (traceinfo_insert: one page set per process index). */
+struct traceinfo_scan {
+    struct traceinfo_count *c;  /* per process, in order of first appearance */
+    uint32_t n, cap;
+    uint32_t *map;              /* process index + 1, 0 = empty */
+    unsigned mapbits;
+    struct traceinfo_set *sets; /* sets[i]: pages of process i; nsets <= n */
+    uint32_t nsets, capsets;
+    uint64_t *keys;             /* [BATCH]: traceinfo_add's pages to insert */
+    uint32_t *idx;              /* [BATCH]: their process indices */
+    struct ixstate *ix;         /* traceinfo_add_ix's state, NULL until used */
+};
+
+/* Home slot of key k in a table of 1 << bits slots (Fibonacci hashing). */
+static inline size_t traceinfo_home(uint64_t k, unsigned bits)
+{
+    return (size_t)(((k ^ (k >> 31)) * 0x9e3779b97f4a7c15ull) >> (64 - bits));
+}
+
+/* Double the set's table; 0 or -ENOMEM (the set is unchanged then). */
+int traceinfo_set_grow(struct traceinfo_set *s);
+
+/* Add k: 1 if new, 0 if present, -ENOMEM if growing failed. */
+static inline int traceinfo_set_put(struct traceinfo_set *s, uint64_t k)
+{
+    if (k == 0) {
+        if (s->has_zero)
+            return 0;
+        s->has_zero = 1;
+        s->count++;
+        return 1;
+    }
+    size_t mask = ((size_t)1 << s->bits) - 1, j = traceinfo_home(k, s->bits);
+    for (;; j = (j + 1) & mask) {
+        if (s->slot[j] == k)
+            return 0;
+        if (!s->slot[j])
+            break;
+    }
+    s->slot[j] = k;
+    s->count++;
+    if (s->count * 8 > (mask + 1) * 5 && traceinfo_set_grow(s) < 0)
+        return -ENOMEM;
+    return 1;
+}
+
+/* Sets for process indices up to max. 0 or -ENOMEM. */
+int traceinfo_sets_cover(struct traceinfo_scan *sc, uint32_t max);
+/* Index of process (vm, pid), added if new; negative on allocation failure. */
+int64_t traceinfo_proc_index(struct traceinfo_scan *sc, uint16_t vm, uint32_t pid);
+
+/* The dictionary-index side (sim/traceinfo_ix.c). */
+int traceinfo_ix_bitmaps(const struct traceinfo_scan *sc);   /* footprints are in bitmaps */
+uint64_t traceinfo_ix_count(const struct traceinfo_scan *sc, uint64_t i); /* process i's pages */
+int64_t traceinfo_ix_union(const struct traceinfo_scan *sc, const struct traceinfo_count *procs,
+                           uint32_t a, uint32_t b);          /* pages of processes a..b-1 */
+void traceinfo_ix_free(struct traceinfo_scan *sc);
+
+#endif
