@@ -294,34 +294,34 @@ static int make_insts(struct run *r)
     return 0;
 }
 
-/* The pass over a trace whose format offers read_pages (every record a
- * request): page numbers go straight to the caches. */
-static int pump_pages(struct run *r, void *rd, uint64_t *ids)
+/* Feed one batch to every instance (or to the stack pass), timing each. A
+ * format with read_pages (every record a request) hands bare page numbers. */
+static void feed(struct run *r, const struct trace_rec *buf, const uint64_t *ids, size_t n)
 {
-    struct trace_err err;
-    for (;;) {
-        ssize_t n = r->tf->read_pages(rd, ids, ID_BATCH, &err);
-        if (n == 0)
-            return 0;
-        if (n < 0) {
-            fprintf(stderr, "vmmsim cache: %s\n", err.msg);
-            return 2;
-        }
-        r->records += (uint64_t)n;
-        for (size_t i = 0; i < r->nsizes; i++) {
-            uint64_t t0 = now_ns();
-            cache_feed_ids(r->inst[i].cache, ids, (size_t)n);
-            r->inst[i].ns += now_ns() - t0;
-        }
+    if (r->cs) {
+        uint64_t t0 = now_ns();
+        cachestack_feed(r->cs, buf, n);
+        r->cs_ns += now_ns() - t0;
+        return;
+    }
+    for (size_t i = 0; i < r->nsizes; i++) {
+        uint64_t t0 = now_ns();
+        if (ids)
+            cache_feed_ids(r->inst[i].cache, ids, n);
+        else
+            cache_feed(r->inst[i].cache, buf, n);
+        r->inst[i].ns += now_ns() - t0;
     }
 }
 
 /* The pass over the trace; 0, or the exit status with the message printed. */
-static int pump(struct run *r, void *rd, struct trace_rec *buf)
+static int pump(struct run *r, void *rd, struct trace_rec *buf, uint64_t *ids)
 {
     struct trace_err err;
+    if (!r->tf->read_pages || r->cs)
+        ids = NULL;
     for (;;) {
-        ssize_t n = r->tf->read(rd, buf, BATCH, &err);
+        ssize_t n = ids ? r->tf->read_pages(rd, ids, ID_BATCH, &err) : r->tf->read(rd, buf, BATCH, &err);
         if (n == 0)
             return 0;
         if (n < 0) {
@@ -329,17 +329,7 @@ static int pump(struct run *r, void *rd, struct trace_rec *buf)
             return 2;
         }
         r->records += (uint64_t)n;
-        if (r->cs) {
-            uint64_t t0 = now_ns();
-            cachestack_feed(r->cs, buf, (size_t)n);
-            r->cs_ns += now_ns() - t0;
-            continue;
-        }
-        for (size_t i = 0; i < r->nsizes; i++) {
-            uint64_t t0 = now_ns();
-            cache_feed(r->inst[i].cache, buf, (size_t)n);
-            r->inst[i].ns += now_ns() - t0;
-        }
+        feed(r, buf, ids, (size_t)n);
     }
 }
 
@@ -359,10 +349,8 @@ static int simulate(struct run *r)
     if (!buf || !ids || make_insts(r) != 0)
         fprintf(stderr, "vmmsim cache: out of memory for %zu caches (%s objects)\n",
                 r->nsizes, r->sizes_arg);
-    else if (r->tf->read_pages && !r->cs)
-        rc = pump_pages(r, rd, ids);
     else
-        rc = pump(r, rd, buf);
+        rc = pump(r, rd, buf, ids);
     r->tf->close_read(rd);
     mem_free(buf, BATCH * sizeof(*buf));
     mem_free(ids, ID_BATCH * sizeof(*ids));

@@ -203,17 +203,26 @@ static ssize_t fill(struct ord *r, struct trace_err *err)
     return (ssize_t)whole;
 }
 
-static ssize_t oracle_read(void *self, struct trace_rec *out, size_t n, struct trace_err *err)
+/* Whole records ready at r->pos, refilling when none is: at most n; 0 at
+ * the end; negative with err set on a read error or a cut record. */
+static ssize_t ready(struct ord *r, size_t n, struct trace_err *err)
 {
-    struct ord *r = self;
     if (r->have - r->pos < OREC) {
         ssize_t f = fill(r, err);
         if (f <= 0)
             return f;
     }
     size_t k = (r->have - r->pos) / OREC;
-    if (k > n)
-        k = n;
+    return (ssize_t)(k > n ? n : k);
+}
+
+static ssize_t oracle_read(void *self, struct trace_rec *out, size_t n, struct trace_err *err)
+{
+    struct ord *r = self;
+    ssize_t got = ready(r, n, err);
+    if (got <= 0)
+        return got;
+    size_t k = (size_t)got;
     const unsigned char *p = r->buf + r->pos;
     const uint32_t pid = r->pid;
     const uint16_t vm = r->vm;
@@ -237,14 +246,10 @@ static ssize_t oracle_read(void *self, struct trace_rec *out, size_t n, struct t
 static ssize_t oracle_read_pages(void *self, uint64_t *pages, size_t n, struct trace_err *err)
 {
     struct ord *r = self;
-    if (r->have - r->pos < OREC) {
-        ssize_t f = fill(r, err);
-        if (f <= 0)
-            return f;
-    }
-    size_t k = (r->have - r->pos) / OREC;
-    if (k > n)
-        k = n;
+    ssize_t got = ready(r, n, err);
+    if (got <= 0)
+        return got;
+    size_t k = (size_t)got;
     const unsigned char *p = r->buf + r->pos + 4;
     for (size_t i = 0; i < k; i++, p += OREC)
         pages[i] = ld64(p);
