@@ -43,49 +43,12 @@
 #include <unistd.h>
 
 #include "sim/mem.h"
+#include "traces/trace_codec.h"
 
 #define OREC 24u
 #define CHUNK_RECS 43690u              /* 24 * 43690 = 1048560 bytes */
 #define CHUNK_BYTES (OREC * CHUNK_RECS)
 #define NS_PER_S 1000000000u
-
-/* ---- little-endian fields ---- */
-
-static inline uint32_t ld32(const unsigned char *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    v = __builtin_bswap32(v);
-#endif
-    return v;
-}
-
-static inline uint64_t ld64(const unsigned char *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    v = __builtin_bswap64(v);
-#endif
-    return v;
-}
-
-static inline void st32(unsigned char *p, uint32_t v)
-{
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    v = __builtin_bswap32(v);
-#endif
-    memcpy(p, &v, 4);
-}
-
-static inline void st64(unsigned char *p, uint64_t v)
-{
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    v = __builtin_bswap64(v);
-#endif
-    memcpy(p, &v, 8);
-}
 
 /* ---- object map ---- */
 
@@ -229,12 +192,12 @@ static ssize_t oracle_read(void *self, struct trace_rec *out, size_t n, struct t
     const int carry = r->carry_next;
     for (size_t i = 0; i < k; i++, p += OREC) {
         struct trace_rec *o = &out[i];
-        o->time = (uint64_t)ld32(p) * NS_PER_S;
-        o->page = ld64(p + 4);
+        o->time = (uint64_t)trc_get32(p) * NS_PER_S;
+        o->page = trc_get64(p + 4);
         o->arg = 0;
-        o->next = carry ? (int64_t)ld64(p + 16) : TRACE_NO_NEXT;
+        o->next = carry ? (int64_t)trc_get64(p + 16) : TRACE_NO_NEXT;
         o->pid = pid;
-        o->size = ld32(p + 12);
+        o->size = trc_get32(p + 12);
         o->vm = vm;
         o->op = TRACE_READ;
         o->pad = 0;
@@ -252,7 +215,7 @@ static ssize_t oracle_read_pages(void *self, uint64_t *pages, size_t n, struct t
     size_t k = (size_t)got;
     const unsigned char *p = r->buf + r->pos + 4;
     for (size_t i = 0; i < k; i++, p += OREC)
-        pages[i] = ld64(p);
+        pages[i] = trc_get64(p);
     r->pos += k * OREC;
     return (ssize_t)k;
 }
@@ -318,7 +281,7 @@ static int prepass(struct ord *r, struct derive *d, struct trace_err *err)
     ssize_t f = 0;
     while (rc == 0 && (f = fill(r, err)) > 0) {
         for (; r->pos + OREC <= r->have && rc == 0; r->pos += OREC, idx++)
-            rc = derive_step(d, &m, idx, ld64(r->buf + r->pos + 4), (int64_t)ld64(r->buf + r->pos + 16));
+            rc = derive_step(d, &m, idx, trc_get64(r->buf + r->pos + 4), (int64_t)trc_get64(r->buf + r->pos + 16));
         if (rc < 0)
             rc = trace_err_set(err, rc, "%s: out of memory", r->path);
     }
@@ -473,10 +436,10 @@ static int oracle_write(void *self, const struct trace_rec *recs, size_t n, stru
         if (rc < 0)
             return rc;
         unsigned char *p = w->buf + w->used;
-        st32(p, (uint32_t)s);
-        st64(p + 4, r->page);
-        st32(p + 12, w->sizes ? r->size : w->page_size);
-        st64(p + 16, (uint64_t)(w->carried ? r->next : w->none));
+        trc_put32(p, (uint32_t)s);
+        trc_put64(p + 4, r->page);
+        trc_put32(p + 12, w->sizes ? r->size : w->page_size);
+        trc_put64(p + 16, (uint64_t)(w->carried ? r->next : w->none));
         w->used += OREC;
         w->nrecs++;
     }
@@ -500,12 +463,12 @@ static int backpatch(struct owr *w, struct trace_err *err)
         }
         for (uint64_t i = end; i-- > first && rc == 0;) {
             unsigned char *p = w->buf + (i - first) * OREC;
-            struct oslot *e = omap_get(&m, ld64(p + 4));
+            struct oslot *e = omap_get(&m, trc_get64(p + 4));
             if (!e) {
                 rc = trace_err_set(err, -ENOMEM, "%s: out of memory", w->out.path);
                 break;
             }
-            st64(p + 16, (uint64_t)(e->idx1 ? (int64_t)(e->idx1 - 1) + w->base : w->none));
+            trc_put64(p + 16, (uint64_t)(e->idx1 ? (int64_t)(e->idx1 - 1) + w->base : w->none));
             e->idx1 = i + 1;
         }
         if (rc == 0 && pwrite(w->out.fd, w->buf, bytes, (off_t)(first * OREC)) != (ssize_t)bytes)

@@ -5,7 +5,8 @@
  * format version 1 and must not change without a version bump. Helpers are
  * static inline so the encoder and decoder loops inline them. The few shared
  * out-of-line functions (header layout, error formatting) live in
- * traces/trace_common.c and are declared at the end.
+ * traces/trace_common.c and are declared at the end. The little-endian
+ * load/store helpers (trc_get32 ...) also serve traces/tfmt_oracle.c.
  */
 #ifndef VMMSIM_TRACE_CODEC_H
 #define VMMSIM_TRACE_CODEC_H
