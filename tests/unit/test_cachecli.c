@@ -15,6 +15,7 @@
 #include "policies/policy.h"
 #include "sim/cache.h"
 #include "sim/cachecli.h"
+#include "tests/testutil.h"
 #include "traces/tfmt.h"
 
 /* ---- the command ---- */
@@ -79,19 +80,6 @@ static char *slurp(const char *path, char *buf, size_t size)
     return buf;
 }
 
-/* Remove the files the cli tests write, then the directory. */
-static void cleanup(const char *dir)
-{
-    static const char *const names[] = {"t.csv", "r.csv", "r.json", "direct.csv", "stack.csv",
-                                        "stderr"};
-    char path[300];
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        unlink(path);
-    }
-    rmdir(dir);
-}
-
 START_TEST(cli_bad_flags)
 {
     char dir[] = TMPDIR_TEMPLATE, trace[300];
@@ -128,7 +116,7 @@ START_TEST(cli_bad_flags)
         ck_assert_msg(strstr(o.err, cases[i].msg) != NULL, "case %zu: got '%s'", i, o.err);
         ck_assert_msg(strchr(o.err, '\n') == o.err + strlen(o.err) - 1, "case %zu: not one line", i);
     }
-    cleanup(dir);
+    test_rmdir_flat(dir);
 }
 END_TEST
 
@@ -158,7 +146,7 @@ START_TEST(cli_csv_output)
         ck_assert_msg(strncmp(line, want[i], strlen(want[i])) == 0, "row %d: %s", i, line);
     }
     ck_assert_ptr_null(strtok(NULL, "\n"));
-    cleanup(dir);
+    test_rmdir_flat(dir);
 }
 END_TEST
 
@@ -185,7 +173,7 @@ START_TEST(cli_json_output)
     ck_assert_ptr_nonnull(strstr(buf, "{\"size\": 4, \"requests\": 12, \"hits\": 4, "
                                       "\"misses\": 8, \"miss_ratio\": 0.666667,"));
     ck_assert_ptr_nonnull(strstr(buf, "\n]}\n"));
-    cleanup(dir);
+    test_rmdir_flat(dir);
 }
 END_TEST
 
@@ -247,7 +235,7 @@ START_TEST(cli_oracle_fast_path)
             ck_assert_uint_eq(hits + misses, 3000);
         }
     }
-    cleanup(dir);
+    test_rmdir_flat(dir);
 }
 END_TEST
 
@@ -289,7 +277,7 @@ START_TEST(cli_stack_matches)
     struct cli_out o = run_cli(dir, a3);
     ck_assert_int_eq(o.rc, 2);
     ck_assert_ptr_nonnull(strstr(o.err, "--stack: expected --policy lru, got 'clock'"));
-    cleanup(dir);
+    test_rmdir_flat(dir);
 }
 END_TEST
 

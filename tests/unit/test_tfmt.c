@@ -43,17 +43,7 @@ static void mktmp(void)
 
 static void rmtmp(void)
 {
-    DIR *d = opendir(tmpdir);
-    struct dirent *e;
-    char p[512];
-    while (d && (e = readdir(d)))
-        if (e->d_name[0] != '.') {
-            snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
-            unlink(p);
-        }
-    if (d)
-        closedir(d);
-    rmdir(tmpdir);
+    test_rmdir_flat(tmpdir);
 }
 
 static const char *tpath(const char *name)

@@ -47,16 +47,7 @@ static int tdir_count(const struct tdir *d)
 
 static void tdir_remove(struct tdir *d)
 {
-    DIR *dir = opendir(d->path);
-    char p[512];
-    for (struct dirent *e; (e = readdir(dir));) {
-        if (e->d_name[0] == '.')
-            continue;
-        snprintf(p, sizeof p, "%s/%s", d->path, e->d_name);
-        unlink(p);
-    }
-    closedir(dir);
-    rmdir(d->path);
+    test_rmdir_flat(d->path);
 }
 
 static uint64_t rnd(uint64_t *s) /* splitmix64 */
