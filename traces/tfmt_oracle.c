@@ -42,6 +42,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sim/hash.h"
 #include "sim/mem.h"
 #include "traces/trace_codec.h"
 
@@ -78,17 +79,9 @@ static void omap_free(struct omap *m)
     m->s = NULL;
 }
 
-static inline uint64_t ohash(uint64_t k)
-{
-    k ^= k >> 33;
-    k *= UINT64_C(0xff51afd7ed558ccd);
-    k ^= k >> 33;
-    return k;
-}
-
 static struct oslot *omap_probe(struct oslot *s, uint64_t mask, uint64_t key)
 {
-    uint64_t i = ohash(key) & mask;
+    uint64_t i = hash_mix64(key) & mask;
     while (s[i].idx1 && s[i].key != key)
         i = (i + 1) & mask;
     return &s[i];

@@ -28,6 +28,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "sim/hash.h"
 #include "sim/mem.h"
 
 extern const struct workload_ops uniform_ops;
@@ -87,18 +88,9 @@ char *workload_names(char *buf, size_t size)
     return buf;
 }
 
-/* splitmix64 finalizer: a bijective 64-bit mix with good avalanche. */
-static uint64_t mix64(uint64_t x)
-{
-    x += 0x9e3779b97f4a7c15ull;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
-}
-
 static uint64_t stream_hash(uint64_t seed, uint32_t vm, uint32_t proc)
 {
-    return mix64(mix64(mix64(seed) ^ vm) ^ ((uint64_t)proc << 32 | 0x5eedu));
+    return hash_mix64(hash_mix64(hash_mix64(seed) ^ vm) ^ ((uint64_t)proc << 32 | 0x5eedu));
 }
 
 /* Seed a process's stream from its hash h. gsl_rng_set on taus2 keeps only
@@ -112,7 +104,7 @@ static void seed_stream(gsl_rng *r, uint64_t h)
         gsl_rng_set(r, (unsigned long)h);
         return;
     }
-    uint64_t h2 = mix64(h);
+    uint64_t h2 = hash_mix64(h);
     s[0] = (unsigned long)(h & 0xffffffffu) | 2u;
     s[1] = (unsigned long)(h >> 32) | 8u;
     s[2] = (unsigned long)(h2 & 0xffffffffu) | 16u;
@@ -249,7 +241,7 @@ int workload_set_create(struct cfg_node *map, uint32_t page_size, uint64_t seed,
             goto nomem;
         uint64_t h = stream_hash(seed, vm_index, i);
         seed_stream(w->rng, h);
-        t->wkey[i] = mix64(h ^ 0x7772697465ull);
+        t->wkey[i] = hash_mix64(h ^ 0x7772697465ull);
         w->env = (struct wl_env){
             .rng = w->rng, .proc = i, .nprocs = t->common.processes, .common = &t->common, .shared = shared};
         if ((rc = ops->create(map, &w->env, &w->self, err)))
@@ -318,7 +310,7 @@ size_t workload_fill(struct workload *w, struct wl_ref *buf, size_t n)
         if (buf[i].op == WL_IDLE)
             continue;
         uint64_t j = done + refs++;
-        if (buf[i].op == WL_READ && thr && mix64(key + j * 0x9e3779b97f4a7c15ull) >> 32 < thr)
+        if (buf[i].op == WL_READ && thr && hash_mix64(key + j * 0x9e3779b97f4a7c15ull) >> 32 < thr)
             buf[i].op = WL_WRITE;
     }
     w->left -= refs;
