@@ -13,11 +13,18 @@
 # converter is compiled from traces/*.c into the temporary directory instead.
 # CC (default cc) for that fallback.
 #
-# Traces made (see traces/README.md):
+# Traces made (see traces/README.md), all data references only (no
+# instruction fetches), consecutive repeats collapsed, pid 1; the inputs are
+# generated here by a Park-Miller generator in awk:
 #   sort.vtr   GNU sort (one thread, 32 MiB buffer, C locale) of a 9.8 MB text
-#              of 1600 random lines (1000..11000 letters), generated here by a
-#              Park-Miller generator in awk; data references only (no
-#              instruction fetches), consecutive repeats collapsed, pid 1.
+#              of 1600 random lines (1000..11000 letters): sequential scans
+#              and copies of a big buffer.
+#   xz.vtr     xz -3 (one thread) of a 7.8 KB text of words from a 300-word
+#              vocabulary: the match finder's 8 MiB hash table is touched at
+#              random, sparsely, around a small sliding window.
+#   shuf.vtr   GNU shuf of a 6.6 MB text of 6000 random lines (200..2000
+#              letters) with a fixed 64 KiB random source: the lines are read
+#              in a random order, with no locality.
 # The runs are deterministic: fixed input, `env -i` with a fixed PATH and
 # locale, relative file names in a run directory /tmp/make-traces.XXXXXX
 # (fixed length), a fixed pid in the output.
@@ -110,6 +117,33 @@ BEGIN {
 }
 EOF
 
+# Text of words: a vocabulary of random words (2..10 letters), then lines of
+# 4..15 words; the first word is uniform, the others the smaller of two
+# uniform picks, so low-numbered words are more frequent (as in prose).
+cat > "$tmp/words.awk" <<'EOF2'
+function rnd() { x = (x * 16807) % 2147483647; return x }
+BEGIN {
+    x = seed + 0; if (x == 0) x = 1
+    a = "abcdefghijklmnopqrstuvwxyz"
+    for (v = 0; v < vocab; v++) {
+        len = 2 + rnd() % 9
+        s = ""
+        for (j = 0; j < len; j++) s = s substr(a, rnd() % 26 + 1, 1)
+        w[v] = s
+    }
+    for (i = 0; i < lines; i++) {
+        n = 4 + rnd() % 12
+        s = w[rnd() % vocab]
+        for (j = 1; j < n; j++) {
+            r = rnd() % vocab; t = rnd() % vocab
+            if (t < r) r = t
+            s = s " " w[r]
+        }
+        print s
+    }
+}
+EOF2
+
 # run_lackey NAME CMD...: run CMD in $tmp under lackey, lackey text to stdout,
 # valgrind's exit status to $tmp/NAME.rc.
 run_lackey() {
@@ -127,13 +161,26 @@ check_rc() {
     fi
 }
 
-echo "make-traces: generating the sort input" >&2
-awk -v seed=42 -v lines=1600 -v minlen=1000 -v maxlen=11000 -f "$tmp/gen.awk" > "$tmp/input.txt"
+# record NAME CMD...: CMD under lackey, converted straight into $out/NAME.vtr
+# (the lackey text, tens of MB, never touches the disk).
+record() {
+    echo "make-traces: $1 under valgrind lackey -> $out/$1.vtr" >&2
+    run_lackey "$@" | convert --from lackey --no-ifetch --collapse --pid 1 - "$out/$1.vtr"
+    check_rc "$1"
+}
 
-echo "make-traces: sort under valgrind lackey -> $out/sort.vtr" >&2
-run_lackey sort sort --parallel=1 -S 32M -o /dev/null input.txt |
-    convert --from lackey --no-ifetch --collapse --pid 1 - "$out/sort.vtr"
-check_rc sort
+echo "make-traces: generating the inputs" >&2
+awk -v seed=42 -v lines=1600 -v minlen=1000 -v maxlen=11000 -f "$tmp/gen.awk" > "$tmp/input.txt"
+awk -v seed=3 -v vocab=300 -v lines=120 -f "$tmp/words.awk" > "$tmp/words.txt"
+awk -v seed=5 -v lines=6000 -v minlen=200 -v maxlen=2000 -f "$tmp/gen.awk" > "$tmp/lines.txt"
+# shuf's random source: 65536 bytes, the generator's values mod 256 (a C
+# locale makes %c print one byte, NUL included, in mawk and gawk alike).
+LC_ALL=C awk 'BEGIN { x = 99; for (i = 0; i < 65536; i++) { x = (x * 16807) % 2147483647; printf "%c", x % 256 } }' > "$tmp/random.bin"
+[ "$(wc -c < "$tmp/random.bin")" -eq 65536 ] || { echo "make-traces: awk wrote a short random source" >&2; exit 1; }
+
+record sort sort --parallel=1 -S 32M -o /dev/null input.txt
+record xz xz -3 -T1 -c words.txt
+record shuf shuf --random-source=random.bin -o /dev/null lines.txt
 
 if [ "$lackey_sample" = 1 ]; then
     echo "make-traces: lackey text sample -> $out/true.lackey" >&2
@@ -144,5 +191,7 @@ if [ "$lackey_sample" = 1 ]; then
 fi
 
 if [ -x "$VMMSIM" ] && "$VMMSIM" trace info --help >/dev/null 2>&1; then
-    "$VMMSIM" trace info "$out/sort.vtr"
+    for t in sort xz shuf; do
+        "$VMMSIM" trace info "$out/$t.vtr"
+    done
 fi
