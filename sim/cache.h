@@ -17,34 +17,11 @@
 #include <stdint.h>
 
 #include "policies/policy.h"
+#include "sim/cache_ht.h"
 #include "traces/trace.h"
 
 #define CACHE_NONE UINT32_MAX
 #define CACHE_MAX_SLOTS (UINT32_C(1) << 30)
-
-/* ---- the id -> slot hash table (exposed for its unit tests) ----
- * The table stores slot numbers and 32 bits of each key's hash; the key of
- * slot s is keys[s], an array the caller owns (the cache's slot -> id
- * array), passed to every call. */
-
-struct cache_ht;
-
-/* A table for up to maxn entries (capacity: the power of two >= 2*maxn).
- * NULL on allocation failure or maxn out of range (0 or > CACHE_MAX_SLOTS). */
-struct cache_ht *cache_ht_create(uint32_t maxn);
-void cache_ht_destroy(struct cache_ht *t);
-/* Slot whose key is id, or CACHE_NONE. */
-uint32_t cache_ht_find(const struct cache_ht *t, const uint64_t *keys, uint64_t id);
-/* Add slot (slot < maxn) under the key keys[slot]. 0, -EEXIST if that key is
- * present, -ENOSPC if the table is full, -EINVAL for a bad slot. */
-int cache_ht_insert(struct cache_ht *t, const uint64_t *keys, uint32_t slot);
-/* Remove the entry of key id; 0, or -ENOENT if absent. */
-int cache_ht_delete(struct cache_ht *t, const uint64_t *keys, uint64_t id);
-uint32_t cache_ht_count(const struct cache_ht *t);
-uint32_t cache_ht_capacity(const struct cache_ht *t);
-/* Verify the linear-probing invariant (every entry reachable from its home
- * without crossing an empty cell, no slot twice) and the count; 0 or -EINVAL. */
-int cache_ht_check(const struct cache_ht *t, const uint64_t *keys);
 
 /* ---- the cache ---- */
 

@@ -35,7 +35,7 @@ START_TEST(ht_errors)
     ck_assert_ptr_null(cache_ht_create(CACHE_MAX_SLOTS + 1));
     struct cache_ht *t = cache_ht_create(3);
     ck_assert_ptr_nonnull(t);
-    ck_assert_uint_eq(cache_ht_capacity(t), 8);
+    ck_assert_uint_eq(cache_ht_capacity(t), 12); /* one group */
     ck_assert_uint_eq(cache_ht_find(t, keys, 0), CACHE_NONE);
     ck_assert_int_eq(cache_ht_insert(t, keys, 0), 0);
     ck_assert_int_eq(cache_ht_insert(t, keys, 1), 0);
@@ -56,21 +56,30 @@ START_TEST(ht_errors)
 }
 END_TEST
 
-/* Random inserts and deletes in a table of capacity 16 holding up to 8 keys
- * drawn from 24 values, so probe runs wrap around and backward shifts cross
- * the end; after every operation the table must agree with a plain array and
+/* Random inserts and deletes in a table of 5 groups (60 cells) holding up to
+ * 30 keys drawn from 90 values whose home is group 4, 0 or 1 (0 and
+ * UINT64_MAX among them), so those groups fill up, probes wrap around from
+ * the last group to the first and deletions in full groups move entries
+ * back; after every operation the table must agree with a plain array and
  * pass its own invariant check. */
 START_TEST(ht_random_collisions)
 {
-    enum { MAXN = 8, NVAL = 24 };
+    enum { MAXN = 30, NVAL = 90 };
     uint64_t vals[NVAL], keys[MAXN];
     int slot_of[NVAL], used[MAXN] = {0};
-    for (int v = 0; v < NVAL; v++) {
-        vals[v] = v == 0 ? 0 : v == 1 ? UINT64_MAX : hash_mix64((uint64_t)v) << (v % 7);
-        slot_of[v] = -1;
-    }
     struct cache_ht *t = cache_ht_create(MAXN);
-    ck_assert_uint_eq(cache_ht_capacity(t), 16);
+    ck_assert_uint_eq(cache_ht_capacity(t), 60);
+    int nv = 0;
+    for (uint64_t k = 0; nv < NVAL; k++) {
+        uint64_t v = k == 0 ? 0 : k == 1 ? UINT64_MAX : hash_mix64(k) << (k % 7);
+        uint32_t home = cache_ht_home(t, v);
+        if (home == 4 || home <= 1) {
+            slot_of[nv] = -1;
+            vals[nv++] = v;
+        }
+        ck_assert_uint_lt(k, 100000);
+    }
+    ck_assert(vals[0] == 0 && vals[1] == UINT64_MAX);
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
     gsl_rng_set(rng, 7);
     uint32_t n = 0;
@@ -97,6 +106,7 @@ START_TEST(ht_random_collisions)
             REQUIRE(cache_ht_find(t, keys, vals[w]) ==
                     (slot_of[w] < 0 ? CACHE_NONE : (uint32_t)slot_of[w]));
     }
+    ck_assert_uint_gt(cache_ht_moves(t), 100); /* the shift path ran often */
     gsl_rng_free(rng);
     cache_ht_destroy(t);
 }
