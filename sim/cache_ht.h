@@ -32,13 +32,13 @@ struct cache_ht_group {
 struct cache_ht {
     struct cache_ht_group *g;
     uint32_t ngroups;
-    uint32_t n, maxn; /* full cells; their bound (at most half the cells) */
+    uint32_t n, maxn; /* full cells; their bound (at most a third of the cells) */
     uint64_t moves;   /* cells moved back by releases */
 };
 
 /* ---- the public API (tests, cachestack) ---- */
 
-/* A table for up to maxn entries (12 * ceil(2 * maxn / 12) cells). NULL on
+/* A table for up to maxn entries (12 * ceil(3 * maxn / 12) cells). NULL on
  * allocation failure or maxn out of range (0 or > CACHE_MAX_SLOTS). */
 struct cache_ht *cache_ht_create(uint32_t maxn);
 void cache_ht_destroy(struct cache_ht *t);
