@@ -102,35 +102,32 @@ fi
 
 # ---- inputs ----
 # Park-Miller minimal standard generator: every product stays below 2^53, so
-# mawk and gawk print the same bytes.
-cat > "$tmp/gen.awk" <<'EOF'
+# mawk and gawk print the same bytes. rnd.awk goes before each generator.
+cat > "$tmp/rnd.awk" <<'EOF'
 function rnd() { x = (x * 16807) % 2147483647; return x }
+function word(len,    s, j) {
+    s = ""
+    for (j = 0; j < len; j++) s = s substr("abcdefghijklmnopqrstuvwxyz", rnd() % 26 + 1, 1)
+    return s
+}
+BEGIN { x = seed + 0; if (x == 0) x = 1 }
+EOF
+
+# Lines of random letters, minlen..maxlen long.
+cat > "$tmp/gen.awk" <<'EOF'
 BEGIN {
-    x = seed + 0; if (x == 0) x = 1
-    a = "abcdefghijklmnopqrstuvwxyz"
-    for (i = 0; i < lines; i++) {
-        len = minlen + rnd() % (maxlen - minlen + 1)
-        s = ""
-        for (j = 0; j < len; j++) s = s substr(a, rnd() % 26 + 1, 1)
-        print s
-    }
+    for (i = 0; i < lines; i++)
+        print word(minlen + rnd() % (maxlen - minlen + 1))
 }
 EOF
 
 # Text of words: a vocabulary of random words (2..10 letters), then lines of
 # 4..15 words; the first word is uniform, the others the smaller of two
 # uniform picks, so low-numbered words are more frequent (as in prose).
-cat > "$tmp/words.awk" <<'EOF2'
-function rnd() { x = (x * 16807) % 2147483647; return x }
+cat > "$tmp/words.awk" <<'EOF'
 BEGIN {
-    x = seed + 0; if (x == 0) x = 1
-    a = "abcdefghijklmnopqrstuvwxyz"
-    for (v = 0; v < vocab; v++) {
-        len = 2 + rnd() % 9
-        s = ""
-        for (j = 0; j < len; j++) s = s substr(a, rnd() % 26 + 1, 1)
-        w[v] = s
-    }
+    for (v = 0; v < vocab; v++)
+        w[v] = word(2 + rnd() % 9)
     for (i = 0; i < lines; i++) {
         n = 4 + rnd() % 12
         s = w[rnd() % vocab]
@@ -142,7 +139,7 @@ BEGIN {
         print s
     }
 }
-EOF2
+EOF
 
 # run_lackey NAME CMD...: run CMD in $tmp under lackey, lackey text to stdout,
 # valgrind's exit status to $tmp/NAME.rc.
@@ -170,9 +167,9 @@ record() {
 }
 
 echo "make-traces: generating the inputs" >&2
-awk -v seed=42 -v lines=1600 -v minlen=1000 -v maxlen=11000 -f "$tmp/gen.awk" > "$tmp/input.txt"
-awk -v seed=3 -v vocab=300 -v lines=120 -f "$tmp/words.awk" > "$tmp/words.txt"
-awk -v seed=5 -v lines=6000 -v minlen=200 -v maxlen=2000 -f "$tmp/gen.awk" > "$tmp/lines.txt"
+awk -v seed=42 -v lines=1600 -v minlen=1000 -v maxlen=11000 -f "$tmp/rnd.awk" -f "$tmp/gen.awk" > "$tmp/input.txt"
+awk -v seed=3 -v vocab=300 -v lines=120 -f "$tmp/rnd.awk" -f "$tmp/words.awk" > "$tmp/words.txt"
+awk -v seed=5 -v lines=6000 -v minlen=200 -v maxlen=2000 -f "$tmp/rnd.awk" -f "$tmp/gen.awk" > "$tmp/lines.txt"
 # shuf's random source: 65536 bytes, the generator's values mod 256 (a C
 # locale makes %c print one byte, NUL included, in mawk and gawk alike).
 LC_ALL=C awk 'BEGIN { x = 99; for (i = 0; i < 65536; i++) { x = (x * 16807) % 2147483647; printf "%c", x % 256 } }' > "$tmp/random.bin"
