@@ -18,7 +18,10 @@
  * Speed (the hot loop allocates nothing): a lookup reads one group (a cache
  * line) and one key. The group of the request PF_FAR ahead is prefetched,
  * and PF_NEAR ahead the key of the slot a tag match there names (and, for a
- * policy with a prefetch hint, its state). A policy
+ * policy with a prefetch hint, its state); that slot is kept as a guess, and
+ * when the request comes and the guessed slot's key is the id, that is a hit
+ * without a second look at the table (slot_id is authoritative), otherwise
+ * the table is searched. A policy
  * with a peek hint (lru, fifo) names the victim of the miss after the next
  * one, and its key, cell number and policy state are prefetched at once. On
  * a miss with eviction the victim's cell is left full (stale: its slot's key
@@ -218,17 +221,21 @@ static inline struct hot hot_of(const struct cache_sim *c)
     return (struct hot){c->ht, c->slot_id, c->rbit};
 }
 
-/* One request; every and use_bits are the policy's flags (constants in each
- * copy of the feed loop). */
+/* One request; guess is a slot that may hold id (or CACHE_NONE); every and
+ * use_bits are the policy's flags (constants in each copy of the feed
+ * loop). */
 static inline int request(struct cache_sim *c, const struct hot *k, uint64_t id, uint32_t h,
-                          int every, int use_bits)
+                          uint32_t guess, int every, int use_bits)
 {
-    uint32_t free = 0, cell = cache_ht_lookup(k->t, k->key, id, h, &free);
-    if (cell == CACHE_HT_NOCELL) {
-        miss(c, id, h, free);
-        return 0;
+    uint32_t s = guess;
+    if (s == CACHE_NONE || k->key[s] != id) {
+        uint32_t free = 0, cell = cache_ht_lookup(k->t, k->key, id, h, &free);
+        if (cell == CACHE_HT_NOCELL) {
+            miss(c, id, h, free);
+            return 0;
+        }
+        s = cache_ht_slot(k->t, cell);
     }
-    uint32_t s = cache_ht_slot(k->t, cell);
     if (use_bits)
         k->rbit[s] = 1;
     if (every)
@@ -237,8 +244,10 @@ static inline int request(struct cache_sim *c, const struct hot *k, uint64_t id,
 }
 
 /* Prefetch the key of the slot of the first tag match in the home group of
- * hash h, and with pf the policy's state of that slot (a hint only). */
-static inline void pf_key(const struct cache_sim *c, const struct hot *k, uint32_t h, int pf)
+ * hash h, and with pf the policy's state of that slot; returns that slot
+ * (a guess only: the table may change before the request), or
+ * CACHE_NONE. */
+static inline uint32_t pf_key(const struct cache_sim *c, const struct hot *k, uint32_t h, int pf)
 {
     const struct cache_ht_group *gr = &k->t->g[cache_ht_home_of(k->t, h)];
     unsigned m = cache_ht_match(gr, cache_ht_tag(h));
@@ -247,17 +256,22 @@ static inline void pf_key(const struct cache_sim *c, const struct hot *k, uint32
         __builtin_prefetch(&k->key[s]);
         if (pf)
             c->pf(c->pol, s);
+        return s;
     }
+    return CACHE_NONE;
 }
 
 /* Serve n ids in order. The hash of the id PF_FAR ahead is computed into a
  * ring and its group prefetched; the key of the slot matched in the group
- * of the id PF_NEAR ahead is prefetched too. Returns the hits. */
+ * of the id PF_NEAR ahead is prefetched too, and that slot kept as the
+ * request's guess. Returns the hits. */
 static inline uint64_t feed_loop(struct cache_sim *c, const uint64_t *ids, size_t n, int every,
                                  int use_bits, int pf)
 {
     const struct hot k = hot_of(c);
-    uint32_t ring[RING];
+    uint32_t ring[RING], guess[RING];
+    for (size_t i = 0; i < PF_NEAR && i < n; i++)
+        guess[i] = CACHE_NONE;
     for (size_t i = 0; i < n && i < PF_FAR; i++) {
         ring[i] = cache_ht_hash(ids[i]);
         __builtin_prefetch(&k.t->g[cache_ht_home_of(k.t, ring[i])]);
@@ -270,8 +284,8 @@ static inline uint64_t feed_loop(struct cache_sim *c, const uint64_t *ids, size_
             __builtin_prefetch(&k.t->g[cache_ht_home_of(k.t, h)]);
         }
         if (i + PF_NEAR < n)
-            pf_key(c, &k, ring[(i + PF_NEAR) % RING], pf);
-        hits += (uint64_t)request(c, &k, ids[i], ring[i % RING], every, use_bits);
+            guess[(i + PF_NEAR) % RING] = pf_key(c, &k, ring[(i + PF_NEAR) % RING], pf);
+        hits += (uint64_t)request(c, &k, ids[i], ring[i % RING], guess[i % RING], every, use_bits);
     }
     return hits;
 }
@@ -320,7 +334,7 @@ int cache_request(struct cache_sim *c, uint64_t id)
 {
     const struct hot k = hot_of(c);
     c->st.requests++;
-    int hit = request(c, &k, id, cache_ht_hash(id), c->every, c->use_bits);
+    int hit = request(c, &k, id, cache_ht_hash(id), CACHE_NONE, c->every, c->use_bits);
     pend_flush(c);
     c->st.hits += (uint64_t)hit;
     return hit;
