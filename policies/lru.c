@@ -102,13 +102,13 @@ static uint32_t lru_peek(const void *self, uint32_t k)
     return f == l->nframes ? POLICY_NONE : f;
 }
 
-/* touch(f) reads node[f] before it can write the neighbours' nodes; a
- * prefetch well ahead of the hit hides that first dependent load. */
-static void lru_prefetch(const void *self, uint32_t f)
+/* touch(f) reads node[f] before it can write the neighbours' nodes; callers
+ * that know where node[f] is can prefetch it well ahead of the hit and hide
+ * that first dependent load. */
+static void lru_layout(const void *self, const void **base, size_t *stride)
 {
-    const struct lru *l = self;
-    if (f < l->nframes)
-        __builtin_prefetch(&l->node[f], 1);
+    *base = ((const struct lru *)self)->node;
+    *stride = sizeof(struct dlist_node);
 }
 
 static uint32_t lru_count(const void *self)
@@ -131,7 +131,7 @@ static size_t lru_footprint(const void *self)
     .count = lru_count,         \
     .footprint = lru_footprint, \
     .peek = lru_peek,           \
-    .prefetch = lru_prefetch
+    .layout = lru_layout
 
 const struct repl_policy policy_lru = {
     .name = "lru",

@@ -27,9 +27,10 @@
  *              return (k = 0: the next victim), POLICY_NONE if fewer than
  *              k+1 frames are tracked; O(k). Only for policies whose choice
  *              does not depend on accessed bits (fifo, lru). Changes nothing.
- *   prefetch(f)issue a CPU prefetch for the per-frame state touch(f) will
- *              read first; f may be any value (out-of-range ones are
- *              ignored). Changes nothing.
+ *   layout(b,s)where the per-frame state touch(f) reads first lives, so
+ *              that callers can prefetch it in a hot loop without a call:
+ *              frame f's at byte *b + f * *s (f < nframes), fixed for the
+ *              policy's lifetime. Changes nothing.
  * All state is inside self (no globals); create returns NULL on allocation
  * failure and allocates through sim/mem.h so bytes are accounted.
  */
@@ -72,7 +73,7 @@ struct repl_policy {
     uint32_t (*count)(const void *self);
     size_t (*footprint)(const void *self);
     uint32_t (*peek)(const void *self, uint32_t k);     /* optional */
-    void (*prefetch)(const void *self, uint32_t frame); /* optional */
+    void (*layout)(const void *self, const void **base, size_t *stride); /* optional */
     unsigned flags;
 };
 

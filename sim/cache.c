@@ -18,7 +18,7 @@
  * Speed (the hot loop allocates nothing): a lookup reads one group (a cache
  * line) and one key. The group of the request PF_FAR ahead is prefetched,
  * and PF_NEAR ahead the key of the slot a tag match there names (and, for a
- * policy with a prefetch hint, its state); that slot is kept as a guess, and
+ * policy with a layout hint, its state); that slot is kept as a guess, and
  * when the request comes and the guessed slot's key is the id, that is a hit
  * without a second look at the table (slot_id is authoritative), otherwise
  * the table is searched. A policy
@@ -47,6 +47,7 @@
 #define PF_NEAR 12 /* and the key of the slot matched there this many */
 #define PEEK_AHEAD 1 /* prefetch the victim of the miss after the next one */
 #define PEND 8     /* deferred releases of stale cells, a power of two */
+_Static_assert(RING > PF_FAR && PF_FAR > PF_NEAR, "the hash ring must cover the prefetch distance");
 #define GW CACHE_HT_GW
 
 struct cache_sim {
@@ -65,7 +66,8 @@ struct cache_sim {
     const struct repl_policy *ops;
     void *pol;
     uint32_t (*peek)(const void *pol, uint32_t k);   /* ops->peek, or NULL */
-    void (*pf)(const void *pol, uint32_t slot);      /* ops->prefetch, or NULL */
+    const char *pf_base;  /* with a layout hint: slot s's policy state is at */
+    size_t pf_stride;     /* pf_base + s * pf_stride (else pf_base is NULL) */
     struct frame_bits bits;
     struct cache_stats st;
 };
@@ -135,12 +137,16 @@ struct cache_sim *cache_create(const struct repl_policy *ops, const struct polic
     c->every = (ops->flags & POLICY_WANTS_EVERY_ACCESS) != 0;
     c->use_bits = (ops->flags & POLICY_USES_ACCESSED_BITS) != 0;
     c->peek = ops->peek;
-    c->pf = ops->prefetch;
     if (alloc_arena(c, nslots) != 0)
         goto fail;
     c->pol = ops->create(args, nslots);
     if (!c->pol)
         goto fail;
+    if (ops->layout) {
+        const void *base;
+        ops->layout(c->pol, &base, &c->pf_stride);
+        c->pf_base = base;
+    }
     c->bits = (struct frame_bits){c->rbit, rbit_get, rbit_clear, rbit_dirty};
     return c;
 fail:
@@ -201,8 +207,8 @@ static __attribute__((noinline)) void miss(struct cache_sim *c, uint64_t id, uin
         if (next < c->nslots) {
             __builtin_prefetch(&c->slot_id[next]);
             __builtin_prefetch(&c->cell_of[next]);
-            if (c->pf)
-                c->pf(c->pol, next);
+            if (c->pf_base)
+                __builtin_prefetch(c->pf_base + (size_t)next * c->pf_stride, 1);
         }
     }
 }
@@ -255,7 +261,7 @@ static inline uint32_t pf_key(const struct cache_sim *c, const struct hot *k, ui
         uint32_t s = gr->slot[__builtin_ctz(m)];
         __builtin_prefetch(&k->key[s]);
         if (pf)
-            c->pf(c->pol, s);
+            __builtin_prefetch(c->pf_base + (size_t)s * c->pf_stride, 1);
         return s;
     }
     return CACHE_NONE;
@@ -295,7 +301,7 @@ static inline uint64_t feed_loop(struct cache_sim *c, const uint64_t *ids, size_
 static void feed_run(struct cache_sim *c, const uint64_t *ids, size_t n)
 {
     uint64_t hits;
-    if (c->every && c->pf)
+    if (c->every && c->pf_base)
         hits = feed_loop(c, ids, n, 1, c->use_bits, 1);
     else if (c->every)
         hits = feed_loop(c, ids, n, 1, c->use_bits, 0);

@@ -145,7 +145,8 @@ END_TEST
 /* The optional hints. Frames inserted 2, 0, 3, 1, then 0 touched:
  * lru's victim order is 2 3 1 0, fifo's 2 0 3 1 (it ignores the touch);
  * peek(k) must name the k-th of those without changing anything, and
- * POLICY_NONE past the end. prefetch() must ignore frames out of range. */
+ * POLICY_NONE past the end. A layout() hint must point at frame state
+ * that touch() rewrites: frame 0's bytes change when it is touched. */
 static void check_peek(const char *name, const uint32_t order[4])
 {
     const struct repl_policy *ops = policy_find(name);
@@ -156,11 +157,17 @@ static void check_peek(const char *name, const uint32_t order[4])
     static const uint32_t ins[] = {2, 0, 3, 1};
     for (int i = 0; i < 4; i++)
         ops->insert(p, ins[i]);
-    ops->touch(p, 0);
-    if (ops->prefetch) {
-        ops->prefetch(p, 4);
-        ops->prefetch(p, POLICY_NONE);
-        ops->prefetch(p, 3);
+    if (ops->layout) {
+        const void *base;
+        size_t stride;
+        unsigned char before[16];
+        ops->layout(p, &base, &stride);
+        ck_assert(base != NULL && stride > 0 && stride <= sizeof before);
+        memcpy(before, base, stride);
+        ops->touch(p, 0);
+        ck_assert(memcmp(before, base, stride) != 0);
+    } else {
+        ops->touch(p, 0);
     }
     for (uint32_t k = 0; k < 4; k++)
         ck_assert_uint_eq(ops->peek(p, k), order[k]);
