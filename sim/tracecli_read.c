@@ -8,12 +8,16 @@
  * tfmt_guess recognises one. Invariant: exactly one of src.r and src.self
  * is set while a source is open.
  * `info` runs in two threads when it can (sim/tracecli_pipe.c): on a
- * native trace one decodes with dictionary indices (trace_read_ex), the
- * other counts and marks footprint bitmaps (traceinfo_add_ix); on other
- * formats one decodes and counts (traceinfo_count), the other inserts pages
- * into the footprint sets (traceinfo_insert). The report is the same
- * either way. `verify` and native `info` never look pages up in the
- * dictionary (TRACE_RX_DICT_IX); the reader's checks are the same.
+ * native trace one decodes columns (trace_cols_read: tags, dictionary
+ * indices, runs of one process, time range; no records), the other counts
+ * and marks footprint bitmaps (traceinfo_add_cols), and the reader loads
+ * blocks ahead in a third (trace_reader_prefetch); on other formats one
+ * decodes and counts (traceinfo_count), the other inserts pages into the
+ * footprint sets (traceinfo_insert). The report is the same either way.
+ * `verify` decodes columns too, with blocks loaded ahead; the reader's
+ * checks and messages are the same as for records. Both read chunks of the
+ * sizes they always read records in (INFO_RECS, HEAD_BATCH), so a block
+ * with several defects reports the same one as before.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -112,11 +116,11 @@ static int parse_read(const char *cmd, int argc, char **argv, int allow_json, in
 
 /* ---- info, head, verify ------------------------------------------------------- */
 
-/* info's two stages. Native traces: the thread decodes a batch with its
- * dictionary indices (trace_read_ex), the caller counts it and marks its
- * pages in the footprint bitmaps (traceinfo_add_ix). Other formats: the
- * thread decodes and counts (traceinfo_count), the caller inserts the
- * pages into the footprint sets (traceinfo_insert). */
+/* info's two stages. Native traces: the thread decodes chunks of columns
+ * (trace_cols_read), the caller counts them and marks their pages in the
+ * footprint bitmaps (traceinfo_add_cols). Other formats: the thread
+ * decodes and counts (traceinfo_count), the caller inserts the pages into
+ * the footprint sets (traceinfo_insert). */
 #define INFO_RECS 8192
 
 struct batch {
@@ -126,10 +130,31 @@ struct batch {
     uint32_t idx[INFO_RECS];
 };
 
-struct ixbatch {
-    uint32_t ix[INFO_RECS];
-    struct trace_rec recs[INFO_RECS];
+/* Chunks of columns (trace_cols_read) and their arrays: up to INFO_CHUNKS
+ * chunks of at most INFO_RECS records each, so the two threads meet once
+ * per block rather than once per chunk. */
+#define INFO_CHUNKS 8
+#define INFO_ARRAY (INFO_RECS * INFO_CHUNKS)
+
+struct colbatch {
+    struct trace_cols c[INFO_CHUNKS];
+    size_t nc;
+    uint8_t tag[INFO_ARRAY];
+    uint16_t runvm[INFO_ARRAY];
+    uint32_t ix[INFO_ARRAY], xrec[INFO_ARRAY], runstart[INFO_ARRAY], runpid[INFO_ARRAY];
+    uint64_t xpage[INFO_ARRAY];
 };
+
+/* Read the next chunk of at most n (<= INFO_RECS) records into b->c[k],
+ * its arrays starting at record `at` of b's. */
+static ssize_t colbatch_read(struct trace_reader *r, struct colbatch *b, size_t k, size_t at, size_t n,
+                             struct trace_err *err)
+{
+    b->c[k] = (struct trace_cols){.tag = b->tag + at, .ix = b->ix + at, .xrec = b->xrec + at,
+                                  .xpage = b->xpage + at, .runstart = b->runstart + at,
+                                  .runvm = b->runvm + at, .runpid = b->runpid + at};
+    return trace_cols_read(r, &b->c[k], n, err);
+}
 
 struct stage {
     struct src *s;
@@ -153,18 +178,27 @@ static ssize_t decode_count(void *ctx, void *buf, struct trace_err *err)
     return n;
 }
 
+/* Fill b with chunks: a count of records, or the end or error once no
+ * chunk was read (an error after some chunks comes with the next call). */
 static ssize_t decode_ix(void *ctx, void *buf, struct trace_err *err)
 {
-    struct ixbatch *b = buf;
-    return trace_read_ex(((struct stage *)ctx)->s->r, b->recs, b->ix, TRACE_RX_DICT_IX, INFO_RECS, err);
+    struct colbatch *b = buf;
+    size_t at = 0;
+    ssize_t n = 0;
+    for (b->nc = 0; b->nc < INFO_CHUNKS; b->nc++, at += (size_t)n)
+        if ((n = colbatch_read(((struct stage *)ctx)->s->r, b, b->nc, at, INFO_RECS, err)) <= 0)
+            break;
+    return at ? (ssize_t)at : n;
 }
 
 /* Scan the native trace s->r into ti (begun) through the bitmaps. */
 static int scan_ix(struct src *s, struct traceinfo *ti, struct trace_err *err)
 {
     struct stage st = {.s = s, .ti = ti};
-    struct tracecli_pipe *pipe = tracecli_pipe_start(decode_ix, &st, sizeof(struct ixbatch));
-    struct ixbatch *own = pipe ? NULL : mem_alloc(sizeof *own);
+    struct trace_err ignored;
+    trace_reader_prefetch(s->r, &ignored); /* without it, one thread less */
+    struct tracecli_pipe *pipe = tracecli_pipe_start(decode_ix, &st, sizeof(struct colbatch));
+    struct colbatch *own = pipe ? NULL : mem_alloc(sizeof *own);
     const void *buf = own;
     ssize_t n = 1;
     int rc = pipe || own ? 0 : -ENOMEM;
@@ -172,8 +206,9 @@ static int scan_ix(struct src *s, struct traceinfo *ti, struct trace_err *err)
         n = pipe ? tracecli_pipe_next(pipe, &buf, err) : decode_ix(&st, own, err);
         if (n <= 0)
             break;
-        const struct ixbatch *b = buf;
-        rc = traceinfo_add_ix(ti, b->recs, b->ix, (size_t)n);
+        const struct colbatch *b = buf;
+        for (size_t k = 0; rc == 0 && k < b->nc; k++)
+            rc = traceinfo_add_cols(ti, &b->c[k]);
     }
     tracecli_pipe_stop(pipe);
     if (own)
@@ -309,11 +344,20 @@ int tracecli_verify(int argc, char **argv)
         return tracecli_report(&err, rc);
     ssize_t n;
     uint64_t total = 0;
-    /* checking needs no dictionary lookups: the reader's checks are the
-     * same with TRACE_RX_DICT_IX */
-    while ((n = s.fmt ? src_read(&s, buf, HEAD_BATCH, &err)
-                      : trace_read_ex(s.r, buf, NULL, TRACE_RX_DICT_IX, HEAD_BATCH, &err)) > 0)
+    /* checking needs no records: the column reader's checks are the same */
+    struct colbatch *cb = s.fmt ? NULL : mem_alloc(sizeof *cb);
+    struct trace_err ignored;
+    if (cb)
+        trace_reader_prefetch(s.r, &ignored); /* blocks load in a second thread (if it starts) */
+    if (!s.fmt && !cb) {
+        src_close(&s);
+        snprintf(err.msg, sizeof err.msg, "trace verify: out of memory");
+        return tracecli_report(&err, -ENOMEM);
+    }
+    while ((n = s.fmt ? src_read(&s, buf, HEAD_BATCH, &err) : colbatch_read(s.r, cb, 0, 0, HEAD_BATCH, &err)) > 0)
         total += (uint64_t)n;
+    if (cb)
+        mem_free(cb, sizeof *cb);
     if (n == 0 && s.fmt)
         printf("%s: ok, %" PRIu64 " records (%s)\n", o.path, total, s.fmt->name);
     else if (n == 0)

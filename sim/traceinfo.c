@@ -14,12 +14,13 @@
  * (traceinfo_insert) inserts pages with the slot of a page a few places
  * ahead prefetched, so cache misses on a large set overlap. The two passes
  * touch disjoint state, so a caller may run them in two threads.
- * Native traces take a faster road (traceinfo_add_ix, sim/traceinfo_ix.c): the reader gives
- * each record's page dictionary index, dense and in first-seen order, so a
- * page becomes a small id and each process's footprint a bitmap of ids
+ * Native traces take a faster road (traceinfo_add_ix, sim/traceinfo_ix.c,
+ * and traceinfo_add_cols, sim/traceinfo_cols.c): the reader gives each
+ * record's page dictionary index, dense and in first-seen order, so a page
+ * becomes a small id and each process's footprint a bitmap of ids
  * (popcount of the OR of a VM's bitmaps gives the VM's). A map from page to
- * id, consulted only for new indices and pages without one, keeps ids
- * right when a writer appends a page twice; past a memory budget the
+ * id (built when a page without an index turns up, or at the end when a
+ * page was appended twice) keeps ids right; past a memory budget the
  * bitmaps move into the hash sets, keyed by id.
  * Invariant: set->count equals the number of distinct keys added; every
  * nonzero key lives in the probe run starting at its home slot; a bitmap's
@@ -339,6 +340,8 @@ static int vm_row(const struct traceinfo_scan *sc, struct traceinfo_count *procs
 /* Fill ti's per-process and per-VM tables from the scan. */
 static int summarize(struct traceinfo_scan *sc, struct traceinfo *ti)
 {
+    if (traceinfo_ix_finish(sc) < 0)
+        return -ENOMEM;
     ti->cap_procs = sc->n ? sc->n : 1;
     ti->procs = mem_calloc(ti->cap_procs, sizeof *ti->procs);
     ti->cap_vms = ti->cap_procs;

@@ -67,6 +67,11 @@ int traceinfo_insert(struct traceinfo *ti, const uint64_t *keys, const uint32_t 
  * traceinfo_add or traceinfo_insert in one scan. Returns 0, -ENOMEM, or
  * -EINVAL when ix[] skips dictionary indices. */
 int traceinfo_add_ix(struct traceinfo *ti, const struct trace_rec *r, const uint32_t *ix, size_t n);
+/* traceinfo_add_ix for a chunk read with trace_cols_read (chunks in order
+ * from the first record on): the same counts without building records.
+ * Do not mix with the other add functions in one scan. Returns 0, -ENOMEM,
+ * or -EINVAL when the chunks did not start at the first record. */
+int traceinfo_add_cols(struct traceinfo *ti, const struct trace_cols *c);
 
 /* Distinct 64-bit keys, for callers that need a fast set of pages. */
 struct traceinfo_set;

@@ -74,11 +74,54 @@ int traceinfo_sets_cover(struct traceinfo_scan *sc, uint32_t max);
 /* Index of process (vm, pid), added if new; negative on allocation failure. */
 int64_t traceinfo_proc_index(struct traceinfo_scan *sc, uint16_t vm, uint32_t pid);
 
-/* The dictionary-index side (sim/traceinfo_ix.c). */
+/* ---- the dictionary-index side (sim/traceinfo_ix.c, sim/traceinfo_cols.c) ---- */
+
+#define IX_AHEAD 16 /* map prefetch distance in records */
+
+/* A page's id: its dictionary index while the trace's pages and indices
+ * correspond one to one (remap == 0), else canon[index]. Pages without an
+ * index, and pages appended twice, are resolved through map (page -> id),
+ * which holds every page that has an id. */
+struct ixslot {
+    uint64_t page;
+    uint32_t id1; /* id + 1, 0 = empty slot */
+};
+
+struct ixbits {
+    uint64_t *w;     /* nw words: bit i set = id i seen by this process */
+    size_t nw;
+    uint64_t count;  /* bits set */
+};
+
+struct ixstate {
+    struct ixslot *map;
+    unsigned mapbits;
+    uint32_t nmap, zero_id1;   /* ids given out; id of page 0, + 1 */
+    uint32_t nent;             /* pages in the map (page 0 aside) */
+    uint32_t nix;              /* dictionary indices seen (0..nix-1) */
+    uint64_t *pix;             /* until the map is built: index -> page */
+    uint32_t npix;             /* pix's capacity */
+    int mapped;                /* the map is built (it holds every page with an id) */
+    uint32_t *canon;           /* with remap: index -> id, ncanon entries */
+    uint32_t ncanon;
+    int remap, sets;           /* sets: bitmaps moved to sc->sets, keyed by id */
+    struct ixbits *bm;         /* per process index, nbm entries */
+    uint32_t nbm;
+    size_t bmbytes;
+};
+
+/* The id of a record's page given its dictionary index ix (as the reader
+ * reports it): the id, -ENOMEM, or -EINVAL when ix skips ahead. */
+int64_t traceinfo_ix_id(struct ixstate *x, uint64_t page, uint32_t ix);
+/* Process p's bitmap covering id (or everything moved to sets). 0 or -ENOMEM. */
+int traceinfo_ix_cover(struct traceinfo_scan *sc, uint32_t p, uint32_t id);
+/* Add id to process p's footprint in any representation. 0 or -ENOMEM. */
+int traceinfo_ix_mark(struct traceinfo_scan *sc, uint32_t p, uint32_t id);
 int traceinfo_ix_bitmaps(const struct traceinfo_scan *sc);   /* footprints are in bitmaps */
 uint64_t traceinfo_ix_count(const struct traceinfo_scan *sc, uint64_t i); /* process i's pages */
 int64_t traceinfo_ix_union(const struct traceinfo_scan *sc, const struct traceinfo_count *procs,
                            uint32_t a, uint32_t b);          /* pages of processes a..b-1 */
 void traceinfo_ix_free(struct traceinfo_scan *sc);
+int traceinfo_ix_finish(struct traceinfo_scan *sc);          /* before counting: pages appended twice */
 
 #endif

@@ -180,6 +180,53 @@ ssize_t trace_read(struct trace_reader *r, struct trace_rec *buf, size_t n,
 #define TRACE_RX_DICT_IX 0x1u
 ssize_t trace_read_ex(struct trace_reader *r, struct trace_rec *buf, uint32_t *ix,
                       unsigned flags, size_t n, struct trace_err *err);
+/* Column-level reading (traces/trace_cols.c), for callers that count
+ * rather than replay (`trace info`, `trace verify`): the records' fields
+ * as the block's columns give them, without building struct trace_rec.
+ * The caller points the arrays at storage of at least n entries each (n as
+ * passed to trace_cols_read); trace_cols_read fills them and the counts. */
+struct trace_cols {
+    /* arrays, set by the caller */
+    uint8_t *tag;       /* [n] tag bytes: op = tag & TRACE_COLS_OP */
+    uint32_t *ix;       /* [n] dictionary index as trace_read_ex gives it
+                           (UINT32_MAX: none), except that a record whose
+                           page is coded as the previous record's again (a
+                           zero delta) takes that record's index */
+    uint32_t *xrec;     /* [nx] records whose page is not named by an index
+                           seen before (appended, or without index), in
+                           order */
+    uint64_t *xpage;    /* [nx] their pages */
+    uint32_t *runstart; /* [nruns] first record of each run of one (vm, pid) */
+    uint16_t *runvm;    /* [nruns] */
+    uint32_t *runpid;   /* [nruns] */
+    /* results */
+    size_t n, nx, nruns;
+    uint64_t first;     /* index of record 0 in the trace */
+    uint64_t time_first, time_last, time_min, time_max; /* over the n records */
+};
+#define TRACE_COLS_OP 0x0fu
+/* Decode up to n (> 0) records, never past the end of a block nor past a
+ * multiple of n records from the start (so the chunks, and which damage in
+ * a block is reported first, are those of trace_read_ex reading n at a
+ * time). Runs are maximal: adjacent runs differ in vm or pid; record 0
+ * starts one. Every check of trace_read is made. Returns the count (> 0),
+ * 0 at the clean end, or a negative code with err set; damage found while
+ * decoding a chunk returns the error instead of the chunk (damage found
+ * after it, at the block's end, comes with the next call). Errors stick as
+ * with trace_read. May be mixed with trace_read and trace_read_ex. */
+ssize_t trace_cols_read(struct trace_reader *r, struct trace_cols *c, size_t n,
+                        struct trace_err *err);
+
+/* Load blocks ahead in a second thread (traces/trace_load.c): file reads,
+ * checksums and decompression of the next blocks overlap the decoding of
+ * the current one, in whichever thread reads. Records, errors and messages
+ * are the same. Call before the first read; a rewound reader goes on
+ * prefetching. Costs buffers for three blocks of the largest size plus one
+ * compressed block (about 18 MB of address space, touched only as far as
+ * blocks fill them). 0, or -EINVAL after a read, or -ENOMEM / the thread's
+ * error (the reader then goes on without). */
+int trace_reader_prefetch(struct trace_reader *r, struct trace_err *err);
+
 /* Back to the first record (for looping replays). */
 int trace_reader_rewind(struct trace_reader *r, struct trace_err *err);
 /* Records returned so far, blocks decoded so far, file size in bytes. */

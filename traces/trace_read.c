@@ -7,6 +7,9 @@
  * trace_read_ex also reports each page's dictionary index and can leave
  * dictionary pages as their indices, skipping the random dictionary reads
  * that dominate decoding when the dictionary is larger than the caches.
+ * The reader's state and the block steps it shares with the column reader
+ * (traces/trace_cols.c) and the loader thread (traces/trace_load.c) are
+ * declared in traces/trace_read_priv.h.
  *
  * Main data structures: the raw buffer holding the current block's columns
  * back to back (followed by TRC_PAD zero bytes, so a varint or 8-byte load
@@ -30,34 +33,9 @@
 
 #include "sim/mem.h"
 #include "traces/trace_codec.h"
+#include "traces/trace_read_priv.h"
 
-#define TRC_PAD 32
-
-struct trace_reader {
-    char *path;
-    FILE *f;
-    uint64_t fsize, off, data_off;
-    struct trace_header h;
-    ZSTD_DCtx *dctx;
-    uint8_t *comp, *raw;
-    size_t compcap, rawcap;
-    const uint8_t *cur[TRC_NCOLS], *end[TRC_NCOLS];
-    uint64_t bitacc;
-    unsigned bitn;
-    uint32_t left, blkrecs;  /* records left in / total in the current block */
-    uint64_t blkoff, blkno;  /* current block's offset and number */
-    /* cross-block state */
-    uint64_t ptime, pdelta, ppage, recidx;
-    uint32_t pvm, ppid, psize;
-    uint64_t *dict;
-    uint32_t ndict, dictcap;
-    uint32_t cls_base[TRC_NCLASSES]; /* index class -> first index, extra bits */
-    uint8_t cls_bits[TRC_NCLASSES];
-    int done, errcode;
-    struct trace_err saved;
-};
-
-static size_t comp_cap(void)
+size_t trace_read_comp_cap(void)
 {
     size_t n = TRC_DIR_BYTES;
     for (int c = 0; c < TRC_NCOLS; c++)
@@ -65,7 +43,7 @@ static size_t comp_cap(void)
     return n;
 }
 
-static size_t raw_cap(void)
+size_t trace_read_raw_cap(void)
 {
     size_t n = 0;
     for (int c = 0; c < TRC_NCOLS; c++)
@@ -74,7 +52,7 @@ static size_t raw_cap(void)
 }
 
 /* Record err as the reader's sticky error. */
-static int fail(struct trace_reader *r, struct trace_err *err, int code)
+int trace_read_fail(struct trace_reader *r, struct trace_err *err, int code)
 {
     r->errcode = code;
     if (err)
@@ -94,6 +72,7 @@ static int read_at(struct trace_reader *r, void *buf, size_t n)
 
 static void rfree(struct trace_reader *r)
 {
+    trace_load_stop(r);
     if (r->f)
         fclose(r->f);
     trace_hdr_free(&r->h);
@@ -127,10 +106,15 @@ int trace_reader_open(const char *path, struct trace_reader **out, struct trace_
         goto fail;
     }
     r->fsize = (uint64_t)st.st_size;
-    for (unsigned c = 0; c < TRC_NCLASSES; c++) {
-        unsigned nb;
-        r->cls_base[c] = trc_class_base(c, &nb);
-        r->cls_bits[c] = (uint8_t)nb;
+    for (unsigned c = 0; c < 256; c++) { /* classes >= TRC_NCLASSES are bad */
+        unsigned nb = 0;
+        uint32_t base = c < TRC_NCLASSES ? trc_class_base(c, &nb) : UINT32_MAX;
+        if (c < TRC_NCLASSES) {
+            r->cls_base[c] = base;
+            r->cls_bits[c] = (uint8_t)nb;
+        }
+        r->cls_base8[c] = base;
+        r->cls_mask8[c] = (1u << nb) - 1;
     }
     uint32_t hlen;
     if ((rc = trace_hdr_read(r->f, r->fsize, path, &r->h, &hlen, err)))
@@ -188,10 +172,10 @@ static int check_blkhdr(struct trace_reader *r, uint32_t nrec, uint32_t plen, ui
     unsigned long long lim = 0, got = 0;
     if (nrec == 0 || nrec > TRC_BLOCK_RECS)
         what = "record count", lim = TRC_BLOCK_RECS, got = nrec;
-    else if (plen < TRC_DIR_BYTES || plen > comp_cap())
-        what = "payload length", lim = comp_cap(), got = plen;
-    else if (raw > raw_cap())
-        what = "raw length", lim = raw_cap(), got = raw;
+    else if (plen < TRC_DIR_BYTES || plen > trace_read_comp_cap())
+        what = "payload length", lim = trace_read_comp_cap(), got = plen;
+    else if (raw > trace_read_raw_cap())
+        what = "raw length", lim = trace_read_raw_cap(), got = raw;
     if (what)
         return trace_err_set(err, -EILSEQ, "%s: offset %llu (block %llu): bad block header: %s: "
                              "expected at most %llu, got %llu", r->path,
@@ -258,7 +242,7 @@ static int ensure(uint8_t **buf, size_t *cap, size_t need)
 }
 
 /* Read the next block header: a block (loaded and unpacked) or the end marker. */
-static int load_block(struct trace_reader *r, struct trace_err *err)
+int trace_read_fetch(struct trace_reader *r, struct trace_err *err)
 {
     uint8_t b[TRC_BLK_HDR];
     r->blkoff = r->off;
@@ -306,8 +290,13 @@ static int load_block(struct trace_reader *r, struct trace_err *err)
     return 0;
 }
 
+int trace_read_load_block(struct trace_reader *r, struct trace_err *err)
+{
+    return r->loader ? trace_load_take(r, err) : trace_read_fetch(r, err);
+}
+
 /* After a block's last record: every column must be used up exactly. */
-static int check_block_end(struct trace_reader *r, struct trace_err *err)
+int trace_read_block_end(struct trace_reader *r, struct trace_err *err)
 {
     const uint8_t *bs = r->end[TRC_COL_ICLS]; /* columns lie back to back */
     uint64_t have = (uint64_t)(r->end[TRC_COL_IBITS] - bs) * 8;
@@ -323,10 +312,8 @@ static int check_block_end(struct trace_reader *r, struct trace_err *err)
     return 0;
 }
 
-#define OOM_WHY "out of memory growing the dictionary"
-
 /* Double the dictionary's capacity (the writer appends the same pages). */
-static int dict_grow(struct trace_reader *r)
+int trace_read_dict_grow(struct trace_reader *r)
 {
     uint32_t ncap = r->dictcap ? r->dictcap * 2 : 4096;
     uint64_t *d = mem_realloc(r->dict, (size_t)r->dictcap * 8, (size_t)ncap * 8);
@@ -338,11 +325,11 @@ static int dict_grow(struct trace_reader *r)
     return 0;
 }
 
-static int decode_fail(struct trace_reader *r, size_t i, const char *what, uint64_t val,
-                       struct trace_err *err)
+int trace_read_decode_fail(struct trace_reader *r, size_t i, const char *what, uint64_t val,
+                           struct trace_err *err)
 {
     char detail[128];
-    if (strcmp(what, OOM_WHY) == 0)
+    if (strcmp(what, TRC_OOM_WHY) == 0)
         return trace_err_set(err, -ENOMEM, "%s: offset %llu (block %llu): out of memory growing "
                              "the page dictionary beyond %u entries", r->path,
                              (unsigned long long)r->blkoff, (unsigned long long)r->blkno,
@@ -366,12 +353,7 @@ static int decode_fail(struct trace_reader *r, size_t i, const char *what, uint6
  * of records it decoded: n, or the index of the first damaged record with
  * *f saying why. The cursor checks keep every read within TRC_PAD bytes of
  * its column's end. */
-struct dfail {
-    const char *what;
-    uint64_t val;
-};
 
-#define GV(p) trc_get_varint(&(p), &bad)
 
 static size_t pass_tags(const uint8_t *tp, struct trace_rec *out, size_t n, struct dfail *f)
 {
@@ -518,8 +500,8 @@ static size_t pass_page(struct trace_reader *r, const uint8_t *tp, struct trace_
             }
             pend = 0;
             if (mode != PM_DOLD && ndict < TRC_DICT_MAX) {
-                if (ndict == r->dictcap && dict_grow(r)) {
-                    f->what = OOM_WHY, f->val = ndict;
+                if (ndict == r->dictcap && trace_read_dict_grow(r)) {
+                    f->what = TRC_OOM_WHY, f->val = ndict;
                     break;
                 }
                 dict = r->dict;
@@ -621,11 +603,11 @@ static int decode_recs(struct trace_reader *r, struct trace_rec *out, uint32_t *
     if ((i = pass_tags(tp, out, n, &f)) < n || (i = pass_ctx(r, tp, out, n, &f)) < n ||
         (i = pass_time(r, tp, out, n, &f)) < n || (i = pass_page(r, tp, out, ix, flags, n, &f)) < n ||
         (i = pass_arg(r, tp, out, n, &f)) < n)
-        return decode_fail(r, i, f.what, f.val, err);
+        return trace_read_decode_fail(r, i, f.what, f.val, err);
     if ((r->h.flags & TRACE_F_SIZES) && (i = pass_size(r, out, n, &f)) < n)
-        return decode_fail(r, i, f.what, f.val, err);
+        return trace_read_decode_fail(r, i, f.what, f.val, err);
     if ((r->h.flags & TRACE_F_NEXT) && (i = pass_next(r, out, n, &f)) < n)
-        return decode_fail(r, i, f.what, f.val, err);
+        return trace_read_decode_fail(r, i, f.what, f.val, err);
     r->cur[TRC_COL_TAG] = tp + n;
     r->recidx += n;
     return 0;
@@ -648,7 +630,7 @@ ssize_t trace_read_ex(struct trace_reader *r, struct trace_rec *buf, uint32_t *i
     size_t got = 0;
     int rc = 0;
     while (got < n && !r->done) {
-        if (r->left == 0 && (rc = load_block(r, err)))
+        if (r->left == 0 && (rc = trace_read_load_block(r, err)))
             break;
         if (r->done)
             break;
@@ -657,13 +639,13 @@ ssize_t trace_read_ex(struct trace_reader *r, struct trace_rec *buf, uint32_t *i
             break;
         got += k;
         r->left -= (uint32_t)k;
-        if (r->left == 0 && (rc = check_block_end(r, err)))
+        if (r->left == 0 && (rc = trace_read_block_end(r, err)))
             break;
     }
     if (rc) {
         /* records decoded before the damage are delivered first; the error
          * comes with the next call */
-        fail(r, err, rc);
+        trace_read_fail(r, err, rc);
         if (got == 0)
             return rc;
     }
@@ -672,6 +654,8 @@ ssize_t trace_read_ex(struct trace_reader *r, struct trace_rec *buf, uint32_t *i
 
 int trace_reader_rewind(struct trace_reader *r, struct trace_err *err)
 {
+    int prefetch = r->loader != NULL;
+    trace_load_stop(r);
     if (fseeko(r->f, (off_t)r->data_off, SEEK_SET) != 0)
         return trace_err_set(err, -errno, "%s: cannot seek: %s", r->path, strerror(errno));
     r->off = r->data_off;
@@ -682,7 +666,18 @@ int trace_reader_rewind(struct trace_reader *r, struct trace_err *err)
     r->ndict = 0;
     r->done = 0;
     r->errcode = 0;
-    return 0;
+    r->cols_next = 0;
+    return prefetch ? trace_load_start(r, err) : 0;
+}
+
+int trace_reader_prefetch(struct trace_reader *r, struct trace_err *err)
+{
+    if (r->loader)
+        return 0;
+    if (r->recidx || r->left || r->done || r->errcode || r->off != r->data_off)
+        return trace_err_set(err, -EINVAL, "%s: prefetching must start before the first read",
+                             r->path);
+    return trace_load_start(r, err);
 }
 
 uint64_t trace_reader_records(const struct trace_reader *r)
