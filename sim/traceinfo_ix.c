@@ -373,13 +373,8 @@ static int ix_run(struct traceinfo *ti, uint32_t p, const struct trace_rec *r, c
         if (op == TRACE_IDLE)
             continue;
         if (id >= nbits) { /* first mark, growth, or sets */
-            if (w)
-                x->bm[p].count += cnt;
-            cnt = 0;
-            if (traceinfo_ix_mark(sc, p, id) < 0)
+            if (traceinfo_ix_remark(sc, p, id, &w, &nbits, &cnt) < 0)
                 return -ENOMEM;
-            w = x->sets ? NULL : x->bm[p].w;
-            nbits = x->sets ? 0 : x->bm[p].nw * 64;
             continue;
         }
         uint64_t m = (uint64_t)1 << (id & 63);

@@ -124,4 +124,24 @@ int64_t traceinfo_ix_union(const struct traceinfo_scan *sc, const struct tracein
 void traceinfo_ix_free(struct traceinfo_scan *sc);
 int traceinfo_ix_finish(struct traceinfo_scan *sc);          /* before counting: pages appended twice */
 
+/* The slow step of a run's marking loop, which keeps process p's bitmap
+ * words in *w (NULL with sets), *nbits bits of them, and *cnt bits set since
+ * the last flush: id lies past them (first mark, growth, or sets), so *cnt
+ * goes into the bitmap's count, id is marked, and *w and *nbits are
+ * reloaded. 0 or -ENOMEM. Inline so that the loop's state stays in
+ * registers. */
+static inline int traceinfo_ix_remark(struct traceinfo_scan *sc, uint32_t p, uint32_t id,
+                                      uint64_t **w, uint64_t *nbits, uint64_t *cnt)
+{
+    struct ixstate *x = sc->ix;
+    if (*w)
+        x->bm[p].count += *cnt;
+    *cnt = 0;
+    if (traceinfo_ix_mark(sc, p, id) < 0)
+        return -ENOMEM;
+    *w = x->sets ? NULL : x->bm[p].w;
+    *nbits = x->sets ? 0 : x->bm[p].nw * 64;
+    return 0;
+}
+
 #endif

@@ -22,6 +22,7 @@
 #include "sim/mem.h"
 #include "tests/testutil.h"
 #include "traces/trace.h"
+#include "tests/unit/trace_testutil.h"
 
 /* ---- helpers ---- */
 
@@ -48,14 +49,6 @@ static int tdir_count(const struct tdir *d)
 static void tdir_remove(struct tdir *d)
 {
     test_rmdir_flat(d->path);
-}
-
-static uint64_t rnd(uint64_t *s) /* splitmix64 */
-{
-    uint64_t z = (*s += UINT64_C(0x9E3779B97F4A7C15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
-    return z ^ (z >> 31);
 }
 
 /* Random records exercising every op, context changes, time going back,
@@ -449,32 +442,6 @@ static struct blob slurp(const char *path)
     return x;
 }
 
-static void spit(const char *path, const uint8_t *b, size_t n)
-{
-    unlink(path); /* truncating in place makes ext4 flush on close: slow */
-    FILE *f = fopen(path, "wb");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_uint_eq(fwrite(b, 1, n, f), n);
-    fclose(f);
-}
-
-static uint32_t g32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void p32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void p64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
 /* Offsets of the blocks of a well-formed trace (and of the end marker, last). */
 static int block_offsets(const struct blob *x, size_t *off, int max)
 {
@@ -654,41 +621,7 @@ START_TEST(test_err_block_swap)
 }
 END_TEST
 
-/* ---- hand-built traces, following traces/FORMAT.md only ---- */
-
-/* Write a one-block trace (flags 0, no tables) whose raw columns are given;
- * returns the block's offset. */
-static size_t craft(const char *path, uint32_t nrec, const uint8_t *const *col,
-                    const size_t *len)
-{
-    uint8_t b[4096] = {0};
-    memcpy(b, "VMMTRACE", 8);
-    p32(b + 8, 1);
-    p32(b + 12, 44);
-    p32(b + 16, 4096);
-    p64(b + 36, XXH3_64bits(b, 36));
-    size_t blk = 44, o = blk + 32 + 80, raw = 0;
-    for (int c = 0; c < 10; c++) {
-        size_t z = len[c] ? ZSTD_compress(b + o, sizeof b - o, col[c], len[c], 3) : 0;
-        ck_assert(!ZSTD_isError(z));
-        p32(b + blk + 32 + 8 * c, (uint32_t)len[c]);
-        p32(b + blk + 32 + 8 * c + 4, (uint32_t)z);
-        o += z;
-        raw += len[c];
-    }
-    memcpy(b + blk, "VTBK", 4);
-    p32(b + blk + 4, nrec);
-    p32(b + blk + 8, (uint32_t)(o - blk - 32));
-    p32(b + blk + 12, (uint32_t)raw);
-    p64(b + blk + 16, XXH3_64bits(b + blk + 32, o - blk - 32));
-    p64(b + blk + 24, XXH3_64bits_withSeed(b + blk, 24, 0));
-    memcpy(b + o, "VTND", 4);
-    p32(b + o + 4, 1);
-    p64(b + o + 8, nrec);
-    p64(b + o + 24, XXH3_64bits_withSeed(b + o, 24, 1));
-    spit(path, b, o + 32);
-    return blk;
-}
+/* ---- hand-built traces (craft), following traces/FORMAT.md only ---- */
 
 /* The worked example of FORMAT.md section 4, byte for byte. */
 START_TEST(test_format_worked_example)
@@ -697,13 +630,7 @@ START_TEST(test_format_worked_example)
     tdir_make(&d);
     char path[128];
     snprintf(path, sizeof path, "%s/t.vtr", d.path);
-    static const uint8_t tag[] = {0x80, 0x71, 0xd0, 0x34}, ctx[] = {0x00, 0x01};
-    static const uint8_t tim[] = {0xd0, 0x0f, 0x00}, icls[] = {0x00};
-    static const uint8_t lit[] = {0x15, 0x7c, 0x4a, 0x7f, 0xb9, 0x79, 0x37, 0x9e};
-    static const uint8_t delta[] = {0x20, 0x00}, arg[] = {0xac, 0x02};
-    const uint8_t *col[10] = {tag, ctx, tim, icls, NULL, lit, delta, arg, NULL, NULL};
-    size_t len[10] = {4, 2, 3, 1, 0, 8, 2, 2, 0, 0};
-    craft(path, 4, col, len);
+    craft_worked_example(path);
     struct trace_rec want[4] = {
         {.time = 1000, .page = 0x10, .pid = 1, .op = TRACE_READ, .next = TRACE_NO_NEXT},
         {.time = 2000, .page = UINT64_C(0x9e3779b97f4a7c15), .pid = 1, .op = TRACE_WRITE,
@@ -756,13 +683,7 @@ START_TEST(test_read_ex)
     tdir_make(&d);
     char path[128];
     snprintf(path, sizeof path, "%s/t.vtr", d.path);
-    static const uint8_t tag[] = {0x80, 0x71, 0xd0, 0x34}, ctx[] = {0x00, 0x01};
-    static const uint8_t tim[] = {0xd0, 0x0f, 0x00}, icls[] = {0x00};
-    static const uint8_t lit[] = {0x15, 0x7c, 0x4a, 0x7f, 0xb9, 0x79, 0x37, 0x9e};
-    static const uint8_t delta[] = {0x20, 0x00}, arg[] = {0xac, 0x02};
-    const uint8_t *col[10] = {tag, ctx, tim, icls, NULL, lit, delta, arg, NULL, NULL};
-    size_t len[10] = {4, 2, 3, 1, 0, 8, 2, 2, 0, 0};
-    craft(path, 4, col, len);
+    craft_worked_example(path);
     const uint64_t big = UINT64_C(0x9e3779b97f4a7c15);
     /* DNEW appends index 0, LIT index 1, DOLD has none, DICT reads index 0 */
     const uint64_t pages[4] = {0x10, big, big, 0x10}, asix[4] = {0x10, big, big, 0};
@@ -775,7 +696,7 @@ START_TEST(test_read_ex)
     static const uint8_t icls2[] = {0x01}, delta2[] = {0x00, 0x02};
     const uint8_t *col2[10] = {tag2, NULL, NULL, icls2, NULL, lit2, delta2};
     size_t len2[10] = {4, 0, 0, 1, 0, 8, 2};
-    craft(path, 4, col2, len2);
+    craft(path, 0, 4, col2, len2);
     const uint64_t pages2[4] = {0x20, 0x20, 0x20, 0x21}, asix2[4] = {0x20, 0x20, 1, 0x21};
     const uint32_t ix2[4] = {0, 1, 1, UINT32_MAX};
     read_ex_check(path, 0, pages2, ix2, 4);
@@ -794,7 +715,7 @@ START_TEST(test_err_bad_encoding)
     static const uint8_t tag[] = {0x30}, icls[] = {0x05};
     const uint8_t *col[10] = {tag, NULL, NULL, icls};
     size_t len[10] = {1, 0, 0, 1};
-    size_t blk = craft(path, 1, col, len);
+    size_t blk = craft(path, 0, 1, col, len);
     snprintf(want, sizeof want, "%s: offset %zu (block 0): bad encoding: record 0 of the "
              "block: dictionary index 5 out of range (the dictionary has 0 entries)", path, blk);
     expect(path, -EILSEQ, 0, want);
@@ -802,7 +723,7 @@ START_TEST(test_err_bad_encoding)
     static const uint8_t tag9[] = {0x39}, d0[] = {0x00};
     const uint8_t *col9[10] = {tag9, NULL, NULL, NULL, NULL, NULL, d0};
     size_t len9[10] = {1, 0, 0, 0, 0, 0, 1};
-    craft(path, 1, col9, len9);
+    craft(path, 0, 1, col9, len9);
     snprintf(want, sizeof want, "%s: offset %zu (block 0): bad encoding: record 0 of the "
              "block: op 9 out of range", path, blk);
     expect(path, -EILSEQ, 0, want);
@@ -810,7 +731,7 @@ START_TEST(test_err_bad_encoding)
     static const uint8_t tag2[] = {0x10 | 0xc0}, t80[] = {0x80};
     const uint8_t *col2[10] = {tag2, NULL, t80, NULL, NULL, NULL, d0};
     size_t len2[10] = {1, 0, 1, 0, 0, 0, 1};
-    craft(path, 1, col2, len2);
+    craft(path, 0, 1, col2, len2);
     snprintf(want, sizeof want, "%s: offset %zu (block 0): bad encoding: record 0 of the "
              "block: time column overrun", path, blk);
     expect(path, -EILSEQ, 0, want);
@@ -819,20 +740,6 @@ START_TEST(test_err_bad_encoding)
 END_TEST
 
 /* ---- fuzz: mutated traces end in success or a clean error ---- */
-
-/* Recompute every block's checksums so mutations reach the decoder. */
-static void fix_checksums(uint8_t *b, size_t n)
-{
-    size_t o = g32(b + 12);
-    for (uint64_t k = 0; o + 32 <= n && memcmp(b + o, "VTBK", 4) == 0; k++) {
-        size_t pl = g32(b + o + 8);
-        if (pl > n - o - 32)
-            return;
-        p64(b + o + 16, XXH3_64bits(b + o + 32, pl));
-        p64(b + o + 24, XXH3_64bits_withSeed(b + o, 24, k));
-        o += 32 + pl;
-    }
-}
 
 static size_t mutate(uint8_t *b, size_t n, const struct blob *x, const size_t *off, int nb,
                      uint64_t *s)

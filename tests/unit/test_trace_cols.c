@@ -1,6 +1,5 @@
 /* test_trace_cols: column-level reading of native traces (trace_cols_read,
- * traces/trace_cols.c) and the counts `trace info` builds from it
- * (traceinfo_add_cols).
+ * traces/trace_cols.c).
  *
  * Chunks are compared field by field with trace_read_ex over random
  * multi-VM, multi-process traces (every op, time going back, sizes, next
@@ -8,10 +7,9 @@
  * blocks give exact indices, page lists, runs and times; damage gives the
  * same messages as trace_read_ex reading the same chunks (hand-built
  * defects, a block with two defects, mutations, truncation), also with
- * blocks loaded in a second thread (trace_reader_prefetch), which must
- * give the same records and free its buffers; the page dictionary
- * overflowing its 2^22 entries; info counts by hand and against
- * traceinfo_add.
+ * blocks loaded in a second thread (trace_reader_prefetch); the page
+ * dictionary overflowing its 2^22 entries. Prefetching's records and info's
+ * counts from columns are in tests/unit/test_traceinfo_cols.c.
  */
 #include <check.h>
 #include <errno.h>
@@ -19,159 +17,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <xxhash.h>
-#include <zstd.h>
-
-#include "sim/mem.h"
 #include "sim/traceinfo.h"
 #include "tests/testutil.h"
+#include "tests/unit/trace_cols_testutil.h"
 #include "traces/trace.h"
 
-#define CAP 8192
-
-/* ---- helpers ---- */
-
-static void tmpdir(char *dir)
-{
-    strcpy(dir, "/tmp/vmmsim-cols-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-}
-
-static uint64_t rnd(uint64_t *s) /* splitmix64 */
-{
-    uint64_t z = (*s += UINT64_C(0x9E3779B97F4A7C15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
-    return z ^ (z >> 31);
-}
-
-/* Random records: 3 VMs x 4 pids switching often, every op (args where
- * they belong), time jumping back, sequential runs, hot and new pages. */
-static struct trace_rec *gen(size_t n, uint64_t seed, uint32_t flags)
-{
-    struct trace_rec *v = calloc(n, sizeof *v);
-    uint64_t s = seed, t = 5000, page = 9, hot[16];
-    for (int i = 0; i < 16; i++)
-        hot[i] = rnd(&s) >> (i % 3 * 20);
-    uint16_t vm = 1;
-    uint32_t pid = 2;
-    for (size_t i = 0; i < n; i++) {
-        uint64_t r = rnd(&s);
-        if (r % 23 == 0) {
-            vm = (uint16_t)(rnd(&s) % 3);
-            pid = (uint32_t)(rnd(&s) % 4 == 3 ? 4000000000u : rnd(&s) % 3);
-        }
-        switch ((r >> 8) % 5) {
-        case 0: page++; break;
-        case 1: break;
-        case 2: page = hot[(r >> 16) % 16]; break;
-        case 3: page = rnd(&s); break;
-        default: page = (r >> 20) % 64; break;
-        }
-        t += (r >> 30) % 4 == 0 ? (uint64_t)-(int64_t)((r >> 40) % 300) : (r >> 32) % 3 * 100;
-        unsigned op = (r >> 24) % 4 ? (unsigned)(r >> 26) % 2 : (unsigned)(rnd(&s) % TRACE_NOPS);
-        v[i] = (struct trace_rec){.time = t, .page = page, .vm = vm, .pid = pid, .op = (uint8_t)op,
-                                  .next = TRACE_NO_NEXT};
-        if (op >= TRACE_FILE_READ)
-            v[i].arg = rnd(&s) % 5000;
-        if (flags & TRACE_F_SIZES)
-            v[i].size = (uint32_t)(rnd(&s) % 9000);
-        if ((flags & TRACE_F_NEXT) && r % 3)
-            v[i].next = (int64_t)(i + 1 + r % 50);
-    }
-    return v;
-}
-
-static void write_recs(const char *path, uint32_t flags, const struct trace_rec *v, size_t n,
-                       uint32_t block)
-{
-    struct trace_header h = {.version = TRACE_VERSION, .page_size = 4096, .flags = flags};
-    struct trace_writer *w;
-    struct trace_err err = {{0}};
-    ck_assert_msg(trace_writer_open(path, &h, &w, &err) == 0, "%s", err.msg);
-    if (block)
-        ck_assert_int_eq(trace_writer_set_block_records(w, block), 0);
-    ck_assert_msg(trace_write(w, v, n, &err) == 0, "%s", err.msg);
-    ck_assert_msg(trace_writer_close(w, &err) == 0, "%s", err.msg);
-}
-
-/* A chunk's arrays. */
-struct cbuf {
-    struct trace_cols c;
-    uint8_t tag[CAP];
-    uint16_t runvm[CAP];
-    uint32_t ix[CAP], xrec[CAP], runstart[CAP], runpid[CAP];
-    uint64_t xpage[CAP];
-};
-
-static ssize_t cread(struct trace_reader *r, struct cbuf *b, size_t n, struct trace_err *err)
-{
-    b->c = (struct trace_cols){.tag = b->tag, .ix = b->ix, .xrec = b->xrec, .xpage = b->xpage,
-                               .runstart = b->runstart, .runvm = b->runvm, .runpid = b->runpid};
-    return trace_cols_read(r, &b->c, n, err);
-}
-
-/* Check chunk c against its records w[] with indices ix[] (*seen: indices
- * appended before the chunk). (A chunk's first record repeating the page
- * before the chunk is taken on trust.) Check's assertions log each pass, so the
- * per-record comparisons only note the first mismatch. */
-static void check_chunk(const struct trace_cols *c, const struct trace_rec *w, const uint32_t *ix,
-                        uint32_t *seen)
-{
-    size_t k = 0, run = 0, bad = SIZE_MAX;
-    uint64_t lo = UINT64_MAX, hi = 0;
-    ck_assert_uint_ge(c->nruns, 1);
-    ck_assert_uint_eq(c->runstart[0], 0);
-    for (size_t i = 0; i < c->n && bad == SIZE_MAX; i++) {
-        /* a page repeated by a zero delta takes the previous record's index */
-        int again = ix[i] == UINT32_MAX && c->ix[i] != UINT32_MAX && (i || c->first) &&
-                    (i == 0 || (c->ix[i] == c->ix[i - 1] && w[i].page == w[i - 1].page));
-        if ((c->tag[i] & TRACE_COLS_OP) != w[i].op || (c->ix[i] != ix[i] && !again))
-            bad = i;
-        if (run + 1 < c->nruns && c->runstart[run + 1] == i) {
-            run++;
-            if (c->runvm[run] == c->runvm[run - 1] && c->runpid[run] == c->runpid[run - 1])
-                bad = i; /* runs are maximal */
-        }
-        if (c->runvm[run] != w[i].vm || c->runpid[run] != w[i].pid)
-            bad = i;
-        int listed = !again && (c->ix[i] == UINT32_MAX || c->ix[i] == *seen); /* not a lookup */
-        if (c->ix[i] == *seen)
-            ++*seen;
-        if (listed && (k >= c->nx || c->xrec[k] != i || c->xpage[k++] != w[i].page))
-            bad = i;
-        lo = w[i].time < lo ? w[i].time : lo;
-        hi = w[i].time > hi ? w[i].time : hi;
-    }
-    ck_assert_msg(bad == SIZE_MAX, "record %zu of the chunk at %llu differs", bad,
-                  (unsigned long long)c->first);
-    ck_assert_uint_eq(run + 1, c->nruns);
-    ck_assert_uint_eq(k, c->nx);
-    ck_assert_uint_eq(c->time_first, w[0].time);
-    ck_assert_uint_eq(c->time_last, w[c->n - 1].time);
-    ck_assert_uint_eq(c->time_min, lo);
-    ck_assert_uint_eq(c->time_max, hi);
-}
-
-/* The records and indices of path, read with trace_read_ex. */
-static void reference(const char *path, size_t n, struct trace_rec *v, uint32_t *ix)
-{
-    struct trace_reader *r;
-    struct trace_err err;
-    ck_assert_int_eq(trace_reader_open(path, &r, &err), 0);
-    ck_assert_int_eq(trace_read_ex(r, v, ix, 0, n + 1, &err), (ssize_t)n);
-    trace_reader_close(r);
-}
-
 /* ---- chunks against records ---- */
-
-static int rec_eq(const struct trace_rec *a, const struct trace_rec *b)
-{
-    return a->time == b->time && a->page == b->page && a->arg == b->arg && a->next == b->next &&
-           a->pid == b->pid && a->size == b->size && a->vm == b->vm && a->op == b->op &&
-           a->pad == b->pad;
-}
-
 
 static const struct {
     uint32_t flags, block;
@@ -183,19 +34,14 @@ static const struct {
 
 START_TEST(test_cols_match_records)
 {
-    char dir[64], path[96];
-    tmpdir(dir);
-    snprintf(path, sizeof path, "%s/t.vtr", dir);
     size_t n = 20000, chunk = combos[_i].chunk;
-    uint32_t block = combos[_i].block ? combos[_i].block : 65536;
-    struct trace_rec *v = gen(n, 100 + (uint64_t)_i, combos[_i].flags), *got = calloc(n + 1, sizeof *got);
-    uint32_t *ix = calloc(n + 1, sizeof *ix), seen = 0;
-    write_recs(path, combos[_i].flags, v, n, combos[_i].block);
-    reference(path, n, got, ix);
+    uint32_t block = combos[_i].block ? combos[_i].block : 65536, seen = 0;
+    struct colsfix f;
+    colsfix_make(&f, n, 100 + (uint64_t)_i, combos[_i].flags, combos[_i].block);
     struct cbuf *b = malloc(sizeof *b);
     struct trace_reader *r;
     struct trace_err err;
-    ck_assert_int_eq(trace_reader_open(path, &r, &err), 0);
+    ck_assert_int_eq(trace_reader_open(f.path, &r, &err), 0);
     size_t total = 0;
     ssize_t k;
     while ((k = cread(r, b, chunk, &err)) > 0) {
@@ -204,7 +50,7 @@ START_TEST(test_cols_match_records)
         want = want < left ? want : left;
         ck_assert_uint_eq((size_t)k, want); /* trace_read_ex's chunks */
         ck_assert_uint_eq(b->c.first, total);
-        check_chunk(&b->c, got + b->c.first, ix + b->c.first, &seen);
+        check_chunk(&b->c, f.got + b->c.first, f.ix + b->c.first, &seen);
         total += (size_t)k;
     }
     ck_assert_int_eq(k, 0);
@@ -214,29 +60,24 @@ START_TEST(test_cols_match_records)
     ck_assert_uint_eq(trace_reader_blocks(r), (n + block - 1) / block);
     trace_reader_close(r);
     free(b);
-    free(v);
-    free(got);
-    free(ix);
-    test_rmdir_flat(dir);
+    colsfix_free(&f);
 }
 END_TEST
 
 /* trace_read, then columns, then rewind and columns from the start. */
 START_TEST(test_cols_mixed_with_records)
 {
-    char dir[64], path[96];
-    tmpdir(dir);
-    snprintf(path, sizeof path, "%s/t.vtr", dir);
     size_t n = 6000;
-    struct trace_rec *v = gen(n, 7, TRACE_F_SIZES), *got = calloc(n + 1, sizeof *got);
-    uint32_t *ix = calloc(n + 1, sizeof *ix), seen = 0;
-    write_recs(path, TRACE_F_SIZES, v, n, 1000);
-    reference(path, n, got, ix);
+    uint32_t seen = 0;
+    struct colsfix f;
+    colsfix_make(&f, n, 7, TRACE_F_SIZES, 1000);
+    const struct trace_rec *got = f.got;
+    const uint32_t *ix = f.ix;
     struct cbuf *b = malloc(sizeof *b);
     struct trace_rec head[1234];
     struct trace_reader *r;
     struct trace_err err;
-    ck_assert_int_eq(trace_reader_open(path, &r, &err), 0);
+    ck_assert_int_eq(trace_reader_open(f.path, &r, &err), 0);
     ck_assert_int_eq(trace_read(r, head, 1234, &err), 1234);
     for (uint32_t i = 0; i < 1234; i++)
         seen += ix[i] == seen;
@@ -264,85 +105,20 @@ START_TEST(test_cols_mixed_with_records)
     ck_assert_uint_eq(total, 2 * n - 777 * 2);
     trace_reader_close(r);
     free(b);
-    free(v);
-    free(got);
-    free(ix);
-    test_rmdir_flat(dir);
+    colsfix_free(&f);
 }
 END_TEST
 
-/* ---- hand-built blocks ---- */
-
-static void p32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void p64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void spit(const char *path, const uint8_t *b, size_t n)
-{
-    unlink(path);
-    FILE *f = fopen(path, "wb");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_uint_eq(fwrite(b, 1, n, f), n);
-    fclose(f);
-}
-
-/* A one-block trace (no tables) of the given raw columns, as FORMAT.md
- * lays it out; returns the block's offset. */
-static size_t craft(const char *path, uint32_t flags, uint32_t nrec, const uint8_t *const *col,
-                    const size_t *len)
-{
-    uint8_t b[4096] = {0};
-    memcpy(b, "VMMTRACE", 8);
-    p32(b + 8, 1);
-    p32(b + 12, 44);
-    p32(b + 16, 4096);
-    p32(b + 20, flags);
-    p64(b + 36, XXH3_64bits(b, 36));
-    size_t blk = 44, o = blk + 32 + 80, raw = 0;
-    for (int c = 0; c < 10; c++) {
-        size_t z = len[c] ? ZSTD_compress(b + o, sizeof b - o, col[c], len[c], 3) : 0;
-        ck_assert(!ZSTD_isError(z));
-        p32(b + blk + 32 + 8 * c, (uint32_t)len[c]);
-        p32(b + blk + 32 + 8 * c + 4, (uint32_t)z);
-        o += z;
-        raw += len[c];
-    }
-    memcpy(b + blk, "VTBK", 4);
-    p32(b + blk + 4, nrec);
-    p32(b + blk + 8, (uint32_t)(o - blk - 32));
-    p32(b + blk + 12, (uint32_t)raw);
-    p64(b + blk + 16, XXH3_64bits(b + blk + 32, o - blk - 32));
-    p64(b + blk + 24, XXH3_64bits_withSeed(b + blk, 24, 0));
-    memcpy(b + o, "VTND", 4);
-    p32(b + o + 4, 1);
-    p64(b + o + 8, nrec);
-    p64(b + o + 24, XXH3_64bits_withSeed(b + o, 24, 1));
-    spit(path, b, o + 32);
-    return blk;
-}
+/* ---- hand-built blocks (craft, tests/unit/trace_testutil.h) ---- */
 
 /* FORMAT.md's worked example: DNEW 0x10 (index 0), LIT (index 1), DOLD (no
  * index), DICT 0 with a file-read arg. */
 START_TEST(test_cols_worked_example)
 {
     char dir[64], path[96];
-    tmpdir(dir);
-    snprintf(path, sizeof path, "%s/t.vtr", dir);
-    static const uint8_t tag[] = {0x80, 0x71, 0xd0, 0x34}, ctx[] = {0x00, 0x01};
-    static const uint8_t tim[] = {0xd0, 0x0f, 0x00}, icls[] = {0x00};
-    static const uint8_t lit[] = {0x15, 0x7c, 0x4a, 0x7f, 0xb9, 0x79, 0x37, 0x9e};
-    static const uint8_t delta[] = {0x20, 0x00}, arg[] = {0xac, 0x02};
-    const uint8_t *col[10] = {tag, ctx, tim, icls, NULL, lit, delta, arg, NULL, NULL};
-    size_t len[10] = {4, 2, 3, 1, 0, 8, 2, 2, 0, 0};
-    craft(path, 0, 4, col, len);
+    tmppath(dir, path, sizeof path);
+    const uint8_t *tag = worked_example_tags();
+    craft_worked_example(path);
     struct cbuf *b = malloc(sizeof *b);
     struct trace_reader *r;
     struct trace_err err;
@@ -468,8 +244,7 @@ static size_t same_error(const char *path, size_t n, int code, const char *want)
 START_TEST(test_cols_bad_encoding)
 {
     char dir[64], path[96], want[512];
-    tmpdir(dir);
-    snprintf(path, sizeof path, "%s/t.vtr", dir);
+    tmppath(dir, path, sizeof path);
     static const uint8_t d0[] = {0x00}, t80[] = {0x80}, c88[] = {88}, c5[] = {0x05};
     static const uint8_t lit[16] = {0x10};
 #define CRAFT(flags, nrec, ...)                                                                \
@@ -553,25 +328,6 @@ START_TEST(test_cols_bad_encoding)
 }
 END_TEST
 
-static uint32_t g32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-/* Recompute every block's checksums so damage reaches the decoder. */
-static void fix_checksums(uint8_t *b, size_t n)
-{
-    size_t o = g32(b + 12);
-    for (uint64_t k = 0; o + 32 <= n && memcmp(b + o, "VTBK", 4) == 0; k++) {
-        size_t pl = g32(b + o + 8);
-        if (pl > n - o - 32)
-            return;
-        p64(b + o + 16, XXH3_64bits(b + o + 32, pl));
-        p64(b + o + 24, XXH3_64bits_withSeed(b + o, 24, k));
-        o += 32 + pl;
-    }
-}
-
 static uint8_t *slurp(const char *path, size_t *n)
 {
     FILE *f = fopen(path, "rb");
@@ -590,8 +346,7 @@ static uint8_t *slurp(const char *path, size_t *n)
 START_TEST(test_cols_damage_like_records)
 {
     char dir[64], path[96];
-    tmpdir(dir);
-    snprintf(path, sizeof path, "%s/t.vtr", dir);
+    tmppath(dir, path, sizeof path);
     struct trace_rec *v = gen(600, 3, TRACE_F_SIZES | TRACE_F_NEXT);
     write_recs(path, TRACE_F_SIZES | TRACE_F_NEXT, v, 600, 100);
     free(v);
@@ -628,164 +383,6 @@ START_TEST(test_cols_damage_like_records)
 }
 END_TEST
 
-/* ---- prefetching ---- */
-
-/* Records, chunks and rewinds are the same with blocks loaded in a second
- * thread; its buffers go with the reader. */
-START_TEST(test_prefetch_same_records)
-{
-    char dir[64], path[96];
-    tmpdir(dir);
-    snprintf(path, sizeof path, "%s/t.vtr", dir);
-    size_t n = 12000;
-    struct trace_rec *v = gen(n, 41, TRACE_F_SIZES | TRACE_F_NEXT), *got = calloc(n + 1, sizeof *got);
-    uint32_t *ix = calloc(n + 1, sizeof *ix), seen = 0;
-    write_recs(path, TRACE_F_SIZES | TRACE_F_NEXT, v, n, 700);
-    reference(path, n, got, ix);
-    uint64_t before = mem_in_use();
-    struct trace_reader *r;
-    struct trace_err err;
-    struct trace_rec buf[333];
-    ck_assert_int_eq(trace_reader_open(path, &r, &err), 0);
-    ck_assert_int_eq(trace_reader_prefetch(r, &err), 0);
-    ck_assert_int_eq(trace_reader_prefetch(r, &err), 0); /* once is enough */
-    size_t total = 0, diff = SIZE_MAX;
-    for (ssize_t k; (k = trace_read(r, buf, 333, &err)) > 0; total += (size_t)k)
-        for (ssize_t i = 0; i < k && diff == SIZE_MAX; i++)
-            if (!rec_eq(&buf[i], &got[total + (size_t)i]))
-                diff = total + (size_t)i;
-    ck_assert_msg(diff == SIZE_MAX, "record %zu differs", diff);
-    ck_assert_uint_eq(total, n);
-    ck_assert_uint_eq(trace_reader_blocks(r), (n + 699) / 700);
-    /* rewound twice (once mid-trace): still prefetching, the same chunks */
-    struct cbuf *b = malloc(sizeof *b);
-    ck_assert_int_eq(trace_reader_rewind(r, &err), 0);
-    ck_assert_int_eq(cread(r, b, 1000, &err), 700);
-    ck_assert_int_eq(trace_reader_rewind(r, &err), 0);
-    total = 0;
-    for (ssize_t k; (k = cread(r, b, 1000, &err)) > 0; total += (size_t)k)
-        check_chunk(&b->c, got + b->c.first, ix + b->c.first, &seen);
-    ck_assert_uint_eq(total, n);
-    trace_reader_close(r);
-    ck_assert_uint_eq(mem_in_use(), before);
-    /* only before the first read */
-    ck_assert_int_eq(trace_reader_open(path, &r, &err), 0);
-    ck_assert_int_eq(trace_read(r, buf, 1, &err), 1);
-    ck_assert_int_eq(trace_reader_prefetch(r, &err), -EINVAL);
-    char want[200];
-    snprintf(want, sizeof want, "%s: prefetching must start before the first read", path);
-    ck_assert_str_eq(err.msg, want);
-    trace_reader_close(r);
-    ck_assert_uint_eq(mem_in_use(), before);
-    free(b);
-    free(v);
-    free(got);
-    free(ix);
-    test_rmdir_flat(dir);
-}
-END_TEST
-
-/* ---- info ---- */
-
-static void info_cols(const char *path, size_t chunk, struct traceinfo *ti)
-{
-    struct cbuf *b = malloc(sizeof *b);
-    struct trace_reader *r;
-    struct trace_err err;
-    ck_assert_int_eq(traceinfo_begin(ti), 0);
-    ck_assert_int_eq(trace_reader_open(path, &r, &err), 0);
-    ssize_t k;
-    while ((k = cread(r, b, chunk, &err)) > 0)
-        ck_assert_int_eq(traceinfo_add_cols(ti, &b->c), 0);
-    ck_assert_int_eq(k, 0);
-    trace_reader_close(r);
-    ck_assert_int_eq(traceinfo_end(ti), 0);
-    free(b);
-}
-
-static void count_eq(const struct traceinfo_count *a, const struct traceinfo_count *b)
-{
-    ck_assert_uint_eq(a->vm, b->vm);
-    ck_assert_uint_eq(a->pid, b->pid);
-    ck_assert_uint_eq(a->records, b->records);
-    ck_assert_uint_eq(a->reads, b->reads);
-    ck_assert_uint_eq(a->writes, b->writes);
-    ck_assert_uint_eq(a->pages, b->pages);
-}
-
-/* The counts from columns equal traceinfo_add's from records. */
-START_TEST(test_cols_info_like_records)
-{
-    char dir[64], path[96];
-    tmpdir(dir);
-    snprintf(path, sizeof path, "%s/t.vtr", dir);
-    size_t n = 30000;
-    struct trace_rec *v = gen(n, 17, 0);
-    write_recs(path, 0, v, n, 2000);
-    struct traceinfo a, b;
-    ck_assert_int_eq(traceinfo_begin(&a), 0);
-    ck_assert_int_eq(traceinfo_add(&a, v, n), 0);
-    ck_assert_int_eq(traceinfo_end(&a), 0);
-    info_cols(path, 777, &b);
-    ck_assert_uint_eq(a.records, b.records);
-    ck_assert_uint_eq(a.first_time, b.first_time);
-    ck_assert_uint_eq(a.last_time, b.last_time);
-    ck_assert_uint_eq(a.min_time, b.min_time);
-    ck_assert_uint_eq(a.max_time, b.max_time);
-    for (int op = 0; op <= TRACE_NOPS; op++)
-        ck_assert_uint_eq(a.ops[op], b.ops[op]);
-    ck_assert_uint_eq(a.pages, b.pages);
-    ck_assert_uint_eq(a.nvms, 3);
-    ck_assert_uint_eq(a.nvms, b.nvms);
-    ck_assert_uint_eq(a.nprocs, b.nprocs);
-    ck_assert_uint_ge(a.nprocs, 9);
-    for (uint32_t i = 0; i < a.nvms; i++)
-        count_eq(&a.vms[i], &b.vms[i]);
-    for (uint32_t i = 0; i < a.nprocs; i++)
-        count_eq(&a.procs[i], &b.procs[i]);
-    traceinfo_free(&a);
-    traceinfo_free(&b);
-    free(v);
-    test_rmdir_flat(dir);
-}
-END_TEST
-
-/* A page appended twice (legal, though this writer never does it): found
- * at the end when every record had an index, or when the first record
- * without one arrives; the later index's marks then count as the first's. */
-START_TEST(test_info_page_appended_twice)
-{
-#define R(vm_, pid_, page_) {.page = page_, .vm = vm_, .pid = pid_, .next = TRACE_NO_NEXT}
-    const struct trace_rec a[4] = {R(0, 1, 0x50), R(0, 2, 0x50), R(0, 1, 0x60), R(1, 1, 999)};
-    const uint32_t aix[4] = {0, 1, 2, 1};
-    struct traceinfo ti;
-    ck_assert_int_eq(traceinfo_begin(&ti), 0);
-    ck_assert_int_eq(traceinfo_add_ix(&ti, a, aix, 4), 0);
-    ck_assert_int_eq(traceinfo_end(&ti), 0);
-    ck_assert_uint_eq(ti.nprocs, 3);
-    ck_assert_uint_eq(ti.procs[0].pages, 2); /* (0, 1): 0x50, 0x60 */
-    ck_assert_uint_eq(ti.procs[1].pages, 1); /* (0, 2): 0x50 */
-    ck_assert_uint_eq(ti.procs[2].pages, 1); /* (1, 1): 0x50 by index 1 */
-    ck_assert_uint_eq(ti.vms[0].pages, 2);
-    ck_assert_uint_eq(ti.vms[1].pages, 1);
-    ck_assert_uint_eq(ti.pages, 3);
-    traceinfo_free(&ti);
-    /* a record without an index (DOLD) after the duplicate, then more */
-    const struct trace_rec b[6] = {R(0, 1, 0x50), R(0, 1, 0x50), R(0, 2, 0x50),
-                                   R(0, 2, 0x70), R(0, 1, 999), R(0, 1, 0x80)};
-    const uint32_t bix[6] = {0, 1, UINT32_MAX, UINT32_MAX, 1, 2};
-    ck_assert_int_eq(traceinfo_begin(&ti), 0);
-    ck_assert_int_eq(traceinfo_add_ix(&ti, b, bix, 3), 0);
-    ck_assert_int_eq(traceinfo_add_ix(&ti, b + 3, bix + 3, 3), 0);
-    ck_assert_int_eq(traceinfo_end(&ti), 0);
-    ck_assert_uint_eq(ti.procs[0].pages, 2); /* (0, 1): 0x50, 0x80 */
-    ck_assert_uint_eq(ti.procs[1].pages, 2); /* (0, 2): 0x50, 0x70 */
-    ck_assert_uint_eq(ti.pages, 3);
-    traceinfo_free(&ti);
-#undef R
-}
-END_TEST
-
 /* Past 2^22 distinct pages the dictionary is full: new pages come without
  * an index (listed with their pages), older ones are still looked up. */
 START_TEST(test_cols_dict_overflow)
@@ -793,8 +390,7 @@ START_TEST(test_cols_dict_overflow)
     if (test_quick())
         return;
     char dir[64], path[96];
-    tmpdir(dir);
-    snprintf(path, sizeof path, "%s/t.vtr", dir);
+    tmppath(dir, path, sizeof path);
     const size_t full = (size_t)1 << 22, extra = 3000, again = 4000, n = full + extra + again;
     struct trace_header h = {.version = TRACE_VERSION, .page_size = 4096};
     struct trace_writer *w;
@@ -855,10 +451,7 @@ Suite *suite_trace_cols(void)
     tcase_add_test(tc, test_cols_worked_example);
     tcase_add_test(tc, test_cols_bad_encoding);
     tcase_add_test(tc, test_cols_damage_like_records);
-    tcase_add_test(tc, test_cols_info_like_records);
-    tcase_add_test(tc, test_info_page_appended_twice);
     tcase_add_test(tc, test_cols_dict_overflow);
-    tcase_add_test(tc, test_prefetch_same_records);
     suite_add_tcase(s, tc);
     return s;
 }
