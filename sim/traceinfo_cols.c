@@ -5,9 +5,11 @@
  * A chunk gives tag bytes, dictionary indices, runs of one process and a
  * time range. Ops are counted from the tag bytes eight at a time (reads and
  * writes branch-free, the rest one by one when there are any); a known
- * index marks its id in the process's bitmap in a tight loop; only the
- * chunk's listed records (appended pages, pages without an index) go
- * through traceinfo_ix_id with their pages.
+ * index marks its id in the process's bitmap in a tight loop, and the first
+ * process skips the ids it marked when it first saw them (marked0: in a
+ * one-process trace, nearly every reference); only the chunk's listed
+ * records (appended pages, pages without an index) go through
+ * traceinfo_ix_id with their pages.
  * Main data structure: the footprint state of sim/traceinfo_ix.c (struct
  * ixstate). Invariant: as there, a bitmap's count plus the run's pending
  * count equals its bits set; the listed pages are consumed in order, one
@@ -84,6 +86,9 @@ static int cols_run(struct traceinfo *ti, uint32_t p, const struct trace_cols *c
     uint64_t cnt = 0, *w = NULL, nbits = 0;
     uint32_t nix = x->nix;
     int remap = x->remap;
+    /* process 0 marked each id below marked0 when it first saw it: its
+     * references to them need no work (in a one-process trace, nearly all) */
+    uint32_t skip = p == 0 ? x->marked0 : 0;
     if (!x->sets && traceinfo_ix_cover(sc, p, 0) < 0)
         return -ENOMEM;
     for (size_t i = a; i < b; i++) {
@@ -92,6 +97,8 @@ static int cols_run(struct traceinfo *ti, uint32_t p, const struct trace_cols *c
          * marked already, and storing only new bits keeps the loads free
          * of the stores just before them */
         uint64_t lim = remap || idle || !w ? 0 : nix < nbits ? nix : nbits;
+        for (uint64_t slim = lim < skip ? lim : skip; i < b && ixs[i] < slim;)
+            i++;
         for (; i < b && ixs[i] < lim; i++) {
             uint32_t id = ixs[i];
             uint64_t m = (uint64_t)1 << (id & 63), v = w[id >> 6];
@@ -110,6 +117,9 @@ static int cols_run(struct traceinfo *ti, uint32_t p, const struct trace_cols *c
             id = (uint32_t)v;
             nix = x->nix;
             remap = x->remap;
+            int marks = !(idle && (tag[i] & TRACE_COLS_OP) == TRACE_IDLE);
+            if (p == 0 && marks && !remap && id == x->marked0)
+                skip = ++x->marked0; /* marked just below */
         }
         if (idle && (tag[i] & TRACE_COLS_OP) == TRACE_IDLE)
             continue;

@@ -99,6 +99,7 @@ struct ixstate {
     uint32_t nmap, zero_id1;   /* ids given out; id of page 0, + 1 */
     uint32_t nent;             /* pages in the map (page 0 aside) */
     uint32_t nix;              /* dictionary indices seen (0..nix-1) */
+    uint32_t marked0;          /* ids below it are marked in process 0's bitmap */
     uint64_t *pix;             /* until the map is built: index -> page */
     uint32_t npix;             /* pix's capacity */
     int mapped;                /* the map is built (it holds every page with an id) */

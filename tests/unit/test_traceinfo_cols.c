@@ -156,6 +156,39 @@ START_TEST(test_info_page_appended_twice)
 }
 END_TEST
 
+/* One process: an IDLE record brings page 0x90 into the dictionary without
+ * naming it as a reference; later, in another chunk with no IDLE record,
+ * a read of 0x90 (a dictionary index by then) must count it. Footprint:
+ * 0x90 and 0x10. */
+START_TEST(test_info_idle_appended_page)
+{
+    enum { N = 3000 };
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/vmmsim-idleix-%d.vtr", (int)getpid());
+    struct trace_rec *v = calloc(N, sizeof *v);
+    ck_assert_ptr_nonnull(v);
+    for (size_t i = 0; i < N; i++)
+        v[i] = (struct trace_rec){.op = TRACE_READ, .page = 0x10, .pid = 1, .next = TRACE_NO_NEXT};
+    v[0].op = TRACE_IDLE;
+    v[0].page = 0x90;
+    v[0].arg = 5;
+    v[N - 1].page = 0x90;
+    write_recs(path, 0, v, N, 0);
+    for (size_t chunk = 100; chunk <= 4000; chunk *= 40) {
+        struct traceinfo ti;
+        info_cols(path, chunk, &ti);
+        ck_assert_uint_eq(ti.nprocs, 1);
+        ck_assert_uint_eq(ti.procs[0].records, N);
+        ck_assert_uint_eq(ti.procs[0].reads, N - 1);
+        ck_assert_uint_eq(ti.procs[0].pages, 2);
+        ck_assert_uint_eq(ti.pages, 2);
+        traceinfo_free(&ti);
+    }
+    unlink(path);
+    free(v);
+}
+END_TEST
+
 Suite *suite_traceinfo_cols(void)
 {
     Suite *s = suite_create("traceinfo_cols");
@@ -163,6 +196,7 @@ Suite *suite_traceinfo_cols(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_cols_info_like_records);
     tcase_add_test(tc, test_info_page_appended_twice);
+    tcase_add_test(tc, test_info_idle_appended_page);
     tcase_add_test(tc, test_prefetch_same_records);
     suite_add_tcase(s, tc);
     return s;
