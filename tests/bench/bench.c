@@ -81,7 +81,8 @@ static size_t replay_fill(void *self, struct wl_ref *buf, size_t n)
     return k;
 }
 
-static const struct workload_ops replay_ops = {"replay", "pre-generated array", NULL, NULL, replay_fill, NULL};
+static const struct workload_ops replay_ops = {
+    .name = "replay", .desc = "pre-generated array", .fill = replay_fill};
 
 static const char hit_yaml[] =
     "host: {memory: 1GiB, vmm: {policy: clock},\n"
