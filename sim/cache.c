@@ -21,13 +21,13 @@
  * policy with a layout hint, its state); that slot is kept as a guess, and
  * when the request comes and the guessed slot's key is the id, that is a hit
  * without a second look at the table (slot_id is authoritative), otherwise
- * the table is searched. A policy
- * with a peek hint (lru, fifo) names the victim of the miss after the next
- * one, and its key, cell number and policy state are prefetched at once. On
- * a miss with eviction the victim's cell is left full (stale: its slot's key
- * now names the incoming id, so it can only ever match that id, correctly)
- * and its release is queued (up to PEND deep) with its group prefetched, so
- * that random access overlaps later requests. The queue is drained before
+ * the table is searched. A policy with a peek hint (lru, fifo) names the
+ * victim of the miss after the next one, and its key, cell number and
+ * policy state are prefetched at once. On a miss with eviction the victim's
+ * cell is left full (stale: its slot's key now names the incoming id, so it
+ * can only ever match that id, correctly) and its release is queued (up to
+ * PEND deep) with its group prefetched, so that random access overlaps
+ * later requests. The queue is drained before
  * every feed call returns. The table, ids, cell numbers and reference bits
  * share one allocation aligned to 2 MiB and marked for transparent huge
  * pages (TLB misses are costly, more so under virtualization).
@@ -189,7 +189,7 @@ static __attribute__((noinline)) void miss(struct cache_sim *c, uint64_t id, uin
 {
     int evicting = c->used == c->nslots;
     uint32_t s = evicting ? victim(c) : c->used++;
-    uint32_t old = c->cell_of[s];
+    uint32_t old = evicting ? c->cell_of[s] : 0; /* a new slot has no cell yet */
     c->st.misses++;
     cache_ht_put(c->ht, free, s, h);
     c->cell_of[s] = free;
